@@ -1,0 +1,158 @@
+"""The default backend: TF-IDF features and linear heads trained with scikit-learn.
+
+The fitted model is stored without pickle: vocabularies, IDF weights and coefficients go into
+one ``.npz`` file read with ``allow_pickle=False``, so loading a model never runs code from it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+
+from classifier.features import TextFeaturizer
+
+ARTIFACT = "model.npz"
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    scores = scores - scores.max(axis=1, keepdims=True)
+    np.exp(scores, out=scores)
+    scores /= scores.sum(axis=1, keepdims=True)
+    return scores
+
+
+def _sigmoid(scores: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * scores))
+
+
+class LinearTextClassifier(ClassifierMixin, BaseEstimator):
+    """Logistic-regression heads over :class:`~classifier.features.TextFeaturizer` features.
+
+    Multi-class when ``y`` is a 1-D sequence of class names, multi-label when ``y`` is a 2-D 0/1
+    indicator array (one column per label; ``label_mask`` marks which rows annotate which labels).
+
+    Parameters
+    ----------
+    featurizer : TextFeaturizer or None, default=None
+        Feature extractor; ``None`` uses ``TextFeaturizer()``.
+    C : float, default=4.0
+        Inverse regularisation strength of the logistic regressions.
+    class_weight : {"balanced"} or None, default="balanced"
+        Re-weight classes inversely to their frequency.
+    max_iter : int, default=2000
+        Iterations of the solver.
+    """
+
+    def __init__(self, *, featurizer=None, C=4.0, class_weight="balanced", max_iter=2000):
+        self.featurizer = featurizer
+        self.C = C
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+
+    def _logistic(self) -> LogisticRegression:
+        return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
+
+    def fit(self, texts: Sequence[str], y, label_mask: np.ndarray | None = None,
+            labels: Sequence[str] | None = None) -> LinearTextClassifier:
+        """Fit on ``texts``; returns ``self``."""
+        featurizer = self.featurizer if self.featurizer is not None else TextFeaturizer()
+        self.featurizer_ = featurizer.__class__(**featurizer.get_params())
+        features = self.featurizer_.fit_transform(texts)
+        y_array = np.asarray(y)
+        self.multilabel_ = y_array.ndim == 2
+        if self.multilabel_:
+            self.classes_ = np.asarray(labels if labels is not None else range(y_array.shape[1]))
+            mask = np.ones_like(y_array, dtype=bool) if label_mask is None else np.asarray(label_mask, bool)
+            coefs, intercepts = [], []
+            for j in range(y_array.shape[1]):
+                rows = np.flatnonzero(mask[:, j])
+                target = y_array[rows, j]
+                if len(np.unique(target)) < 2:
+                    raise ValueError(f"label {self.classes_[j]!r} needs positive and negative examples")
+                head = self._logistic().fit(features[rows], target)
+                coefs.append(head.coef_[0])
+                intercepts.append(head.intercept_[0])
+            self.coef_ = np.vstack(coefs).astype(np.float32)
+            self.intercept_ = np.asarray(intercepts, dtype=np.float32)
+        else:
+            head = self._logistic().fit(features, y_array)
+            self.classes_ = head.classes_
+            if len(self.classes_) == 2:
+                # Store two rows so that prediction is the same softmax for every class count.
+                self.coef_ = np.vstack([-head.coef_[0] / 2, head.coef_[0] / 2]).astype(np.float32)
+                self.intercept_ = np.asarray([-head.intercept_[0] / 2, head.intercept_[0] / 2], np.float32)
+            else:
+                self.coef_ = head.coef_.astype(np.float32)
+                self.intercept_ = head.intercept_.astype(np.float32)
+        return self
+
+    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+        features = self.featurizer_.transform(texts)
+        return self.decision_from_features(features)
+
+    def decision_from_features(self, features: sp.csr_matrix) -> np.ndarray:
+        scores = features @ self.coef_.T
+        return np.asarray(scores, dtype=np.float64) + self.intercept_
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Probabilities of shape (n, n_outputs): softmax for multi-class, sigmoid per label otherwise."""
+        scores = self.decision_function(texts)
+        return _sigmoid(scores) if self.multilabel_ else _softmax(scores)
+
+    def predict(self, texts: Sequence[str]):
+        proba = self.predict_proba(texts)
+        if self.multilabel_:
+            return (proba >= 0.5).astype(int)
+        return self.classes_[proba.argmax(axis=1)]
+
+
+class SklearnBackend:
+    """Wraps a fitted :class:`LinearTextClassifier` for saving, loading and serving."""
+
+    name = "sklearn"
+
+    def __init__(self, estimator: LinearTextClassifier) -> None:
+        self.estimator = estimator
+
+    @property
+    def outputs(self) -> list[str]:
+        return [str(c) for c in self.estimator.classes_]
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        return self.estimator.predict_proba(texts)
+
+    def save(self, folder: Path) -> list[str]:
+        estimator = self.estimator
+        params, arrays = estimator.featurizer_.get_state()
+        config = {
+            "featurizer": params,
+            "estimator": {k: v for k, v in estimator.get_params(deep=False).items() if k != "featurizer"},
+            "multilabel": bool(estimator.multilabel_),
+            "classes": self.outputs,
+        }
+        arrays = dict(arrays)
+        arrays["coef"] = estimator.coef_
+        arrays["intercept"] = estimator.intercept_
+        arrays["config"] = np.frombuffer(json.dumps(config).encode("utf-8"), dtype=np.uint8)
+        with open(folder / ARTIFACT, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+        return [ARTIFACT]
+
+    @classmethod
+    def load(cls, folder: Path, manifest: dict) -> SklearnBackend:
+        with np.load(folder / ARTIFACT, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+        config = json.loads(arrays.pop("config").tobytes().decode("utf-8"))
+        estimator = LinearTextClassifier(**config["estimator"])
+        estimator.featurizer_ = TextFeaturizer.from_state(config["featurizer"], arrays)
+        estimator.coef_ = arrays["coef"]
+        estimator.intercept_ = arrays["intercept"]
+        estimator.multilabel_ = config["multilabel"]
+        estimator.classes_ = np.asarray(config["classes"])
+        return cls(estimator)

@@ -1,0 +1,174 @@
+"""The project's authored seed corpus (``datasets/seed``): loading, checking and fixed splits."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from classifier.errors import DataError
+from classifier.loaders import MULTILABEL, Dataset, file_sha256, read_jsonl_rows
+from classifier.taxonomy import LABEL_IDS
+
+SEED_DIR = Path(__file__).resolve().parent.parent / "datasets" / "seed"
+TAGS = frozenset({"diacritics", "no_diacritics", "teencode", "obfuscated", "emoji", "english_mix", "northern",
+                  "central", "southern", "child", "teen", "adult"})
+NEAR_DUPLICATE = 0.8
+SPLIT_FRACTIONS = {"heldout": 0.2, "dev": 0.1}
+
+
+@dataclass
+class SeedRow:
+    id: str
+    text: str
+    labels: list[str]
+    hard_negative: bool
+    tags: list[str]
+    file: str
+    line: int
+
+
+@dataclass
+class CorpusReport:
+    rows: int = 0
+    per_label: dict[str, int] = field(default_factory=dict)
+    benign: int = 0
+    hard_negatives: int = 0
+    per_tag: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    near_duplicates: list[tuple[str, str, float]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.near_duplicates
+
+
+def read_seed(folder: str | Path = SEED_DIR) -> list[SeedRow]:
+    """Every row of every ``*.jsonl`` file in ``folder``; raises DataError on a malformed row."""
+    folder = Path(folder)
+    files = sorted(folder.glob("*.jsonl"))
+    if not files:
+        raise DataError("no *.jsonl files in the seed corpus folder", path=folder)
+    rows = []
+    for path in files:
+        for line, obj in read_jsonl_rows(path):
+            missing = [k for k in ("id", "text", "labels", "hard_negative", "tags") if k not in obj]
+            if missing:
+                raise DataError(f"missing field(s) {', '.join(missing)}", path=path, line=line)
+            rows.append(SeedRow(str(obj["id"]), obj["text"], list(obj["labels"]), bool(obj["hard_negative"]),
+                                list(obj["tags"]), path.name, line))
+    return rows
+
+
+def _tokens(text: str) -> set[str]:
+    return set(text.lower().split())
+
+
+def near_duplicates(texts: list[str], threshold: float = NEAR_DUPLICATE) -> list[tuple[int, int, float]]:
+    """Pairs ``(i, j, jaccard)`` of texts whose lower-cased word sets overlap at ``threshold`` or more."""
+    vocabulary: dict[str, int] = {}
+    indptr, indices = [0], []
+    for text in texts:
+        ids = sorted({vocabulary.setdefault(token, len(vocabulary)) for token in _tokens(text)})
+        indices.extend(ids)
+        indptr.append(len(indices))
+    matrix = sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr),
+                           shape=(len(texts), max(len(vocabulary), 1)))
+    sizes = np.diff(matrix.indptr).astype(np.float32)
+    overlap = sp.triu(matrix @ matrix.T, k=1).tocoo()
+    union = sizes[overlap.row] + sizes[overlap.col] - overlap.data
+    scores = np.divide(overlap.data, union, out=np.ones_like(union), where=union > 0)
+    keep = np.flatnonzero(scores >= threshold)
+    return [(int(overlap.row[k]), int(overlap.col[k]), float(scores[k])) for k in keep]
+
+
+def check_corpus(rows: list[SeedRow]) -> CorpusReport:
+    """Schema, label and tag names, unique ids, no near-duplicates, and per-label / per-tag counts."""
+    report = CorpusReport(rows=len(rows))
+    ids = Counter(row.id for row in rows)
+    report.problems += [f"duplicate id {i}" for i, n in ids.items() if n > 1]
+    labels: Counter = Counter()
+    tags: Counter = Counter()
+    for row in rows:
+        where = f"{row.file}:{row.line}"
+        if not isinstance(row.text, str) or not row.text.strip():
+            report.problems.append(f"{where}: empty text")
+        bad = [label for label in row.labels if label not in LABEL_IDS]
+        if bad:
+            report.problems.append(f"{where}: unknown label(s) {', '.join(bad)}")
+        if row.hard_negative and row.labels:
+            report.problems.append(f"{where}: a hard negative must have no labels")
+        unknown_tags = [t for t in row.tags if t not in TAGS]
+        if unknown_tags:
+            report.problems.append(f"{where}: unknown tag(s) {', '.join(unknown_tags)}")
+        labels.update(set(row.labels))
+        tags.update(set(row.tags))
+        report.benign += not row.labels
+        report.hard_negatives += row.hard_negative
+    report.per_label = {label: labels.get(label, 0) for label in LABEL_IDS}
+    report.per_tag = dict(sorted(tags.items(), key=lambda kv: -kv[1]))
+    texts = [row.text for row in rows]
+    report.near_duplicates = [(rows[i].id, rows[j].id, round(s, 3)) for i, j, s in near_duplicates(texts)]
+    return report
+
+
+def _stratum(row: SeedRow) -> str:
+    if row.hard_negative:
+        return "hard_negative"
+    return row.labels[0] if row.labels else "benign"
+
+
+def _order(row_id: str) -> str:
+    return hashlib.sha256(row_id.encode("utf-8")).hexdigest()
+
+
+def split_of(rows: list[SeedRow]) -> dict[str, str]:
+    """Fixed split of every row id: ``heldout`` (20 %, evaluation only), ``dev`` (10 %), ``train``.
+
+    Stratified by the first label (or benign / hard negative) and decided by a hash of the id, so
+    it does not change when rows are added elsewhere and is the same on every machine.
+    """
+    groups: dict[str, list[SeedRow]] = {}
+    for row in rows:
+        groups.setdefault(_stratum(row), []).append(row)
+    assignment = {}
+    for members in groups.values():
+        members = sorted(members, key=lambda r: _order(r.id))
+        n_heldout = round(len(members) * SPLIT_FRACTIONS["heldout"])
+        n_dev = round(len(members) * SPLIT_FRACTIONS["dev"])
+        for k, row in enumerate(members):
+            assignment[row.id] = "heldout" if k < n_heldout else "dev" if k < n_heldout + n_dev else "train"
+    return assignment
+
+
+def seed_dataset(rows: list[SeedRow], name: str = "seed") -> Dataset:
+    """Rows as a multi-label :class:`Dataset` that annotates all nine labels."""
+    known = frozenset(LABEL_IDS)
+    return Dataset([r.text for r in rows], [list(r.labels) for r in rows], MULTILABEL, list(LABEL_IDS), name=name,
+                   known=[known] * len(rows), line_numbers=[r.line for r in rows])
+
+
+def load_seed_splits(folder: str | Path = SEED_DIR) -> dict[str, tuple[Dataset, list[SeedRow]]]:
+    rows = read_seed(folder)
+    assignment = split_of(rows)
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).glob("*.jsonl")):
+        digest.update(file_sha256(path).encode())
+    result = {}
+    for part in ("train", "dev", "heldout"):
+        members = [row for row in rows if assignment[row.id] == part]
+        data = seed_dataset(members, name=f"seed-{part}")
+        data.sha256 = digest.hexdigest()
+        result[part] = (data, members)
+    return result
+
+
+def write_split_file(rows: list[SeedRow], path: Path) -> None:
+    """Record the split (id -> part) so that changes to it are visible in review."""
+    assignment = split_of(rows)
+    path.write_text(json.dumps(dict(sorted(assignment.items())), indent=0) + "\n", encoding="utf-8")

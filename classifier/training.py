@@ -1,0 +1,139 @@
+"""Training: fit a backend, tune decision thresholds (or class offsets) on dev, write a model folder."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import f1_score
+
+from classifier.errors import DataError
+from classifier.loaders import MULTICLASS, Dataset
+from classifier.model import Classifier
+
+
+@dataclass
+class SklearnOptions:
+    """Options of the scikit-learn backend (recorded in the manifest)."""
+
+    C: float = 4.0
+    word_ngram_range: tuple[int, int] = (1, 2)
+    folded_word_ngram_range: tuple[int, int] | None = (1, 3)
+    char_ngram_range: tuple[int, int] | None = (2, 5)
+    min_df: int = 2
+    max_features: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def dataset_record(data: Dataset) -> dict:
+    return {"name": data.name, "file": Path(data.path).name if data.path else None, "sha256": data.sha256,
+            "rows": len(data)}
+
+
+def tune_offsets(proba: np.ndarray, y_true: list[str], classes: list[str], *, rounds: int = 3) -> dict[str, float]:
+    """Additive log-probability offsets per class that maximise macro-F1 (coordinate ascent)."""
+    log_proba = np.log(np.clip(proba, 1e-12, 1.0))
+    truth = np.asarray(y_true)
+    names = np.asarray(classes)
+    offsets = np.zeros(len(classes))
+    grid = np.round(np.arange(-3.0, 3.01, 0.1), 2)
+
+    def score(candidate: np.ndarray) -> float:
+        pred = names[(log_proba + candidate).argmax(axis=1)]
+        return f1_score(truth, pred, labels=classes, average="macro", zero_division=0)
+
+    best = score(offsets)
+    for _ in range(rounds):
+        improved = False
+        for j in range(1, len(classes)):
+            for value in grid:
+                candidate = offsets.copy()
+                candidate[j] = value
+                current = score(candidate)
+                if current > best + 1e-9:
+                    best, offsets, improved = current, candidate, True
+        if not improved:
+            break
+    return {name: float(offsets[j]) for j, name in enumerate(classes)}
+
+
+def tune_threshold(proba: np.ndarray, truth: np.ndarray) -> float:
+    """The threshold on ``proba`` that maximises F1 on ``truth`` (0.5 without positives)."""
+    if truth.sum() == 0 or truth.sum() == len(truth):
+        return 0.5
+    best_threshold, best_f1 = 0.5, -1.0
+    for threshold in np.round(np.arange(0.05, 0.951, 0.01), 2):
+        pred = proba >= threshold
+        tp = np.sum(pred & (truth == 1))
+        f1 = 2 * tp / (pred.sum() + truth.sum()) if (pred.sum() + truth.sum()) else 0.0
+        if f1 > best_f1 + 1e-9 or (abs(f1 - best_f1) <= 1e-9 and abs(threshold - 0.5) < abs(best_threshold - 0.5)):
+            best_threshold, best_f1 = float(threshold), f1
+    return best_threshold
+
+
+def tune_thresholds(model: Classifier, dev: Dataset, proba: np.ndarray) -> dict[str, float]:
+    truth, mask = dev.indicator(model.labels)
+    return {label: tune_threshold(proba[mask[:, j], j], truth[mask[:, j], j])
+            for j, label in enumerate(model.labels)}
+
+
+def fit_sklearn(train: Dataset, options: SklearnOptions) -> Classifier:
+    from classifier.backends.sklearn_backend import LinearTextClassifier, SklearnBackend
+    from classifier.features import TextFeaturizer
+
+    featurizer = TextFeaturizer(word_ngram_range=options.word_ngram_range,
+                                folded_word_ngram_range=options.folded_word_ngram_range,
+                                char_ngram_range=options.char_ngram_range, min_df=options.min_df,
+                                max_features=options.max_features)
+    estimator = LinearTextClassifier(featurizer=featurizer, C=options.C)
+    if train.task == MULTICLASS:
+        estimator.fit(train.texts, train.targets)
+    else:
+        labels = [label for label in train.labels]
+        y, mask = train.indicator(labels)
+        usable = [j for j in range(len(labels)) if 0 < y[mask[:, j], j].sum() < mask[:, j].sum()]
+        if not usable:
+            raise DataError("training data has no label with both positive and negative rows", path=train.path)
+        labels = [labels[j] for j in usable]
+        estimator.fit(train.texts, y[:, usable], label_mask=mask[:, usable], labels=labels)
+    return Classifier(SklearnBackend(estimator), task=train.task)
+
+
+def train_model(train: Dataset, dev: Dataset | None = None, *, backend: str = "sklearn",
+                options=None, output: str | Path | None = None) -> Classifier:
+    """Train a model on ``train``, tune on ``dev`` if given, and save it to ``output`` if given."""
+    if len(train) == 0:
+        raise DataError("training data is empty", path=train.path)
+    if dev is not None and dev.task != train.task:
+        raise DataError(f"dev data is {dev.task} but training data is {train.task}", path=dev.path)
+    started = time.perf_counter()
+    if backend == "sklearn":
+        options = options or SklearnOptions()
+        model = fit_sklearn(train, options)
+    elif backend == "transformer":
+        from classifier.backends.transformer_backend import fit_transformer
+
+        model = fit_transformer(train, dev, options)
+    else:
+        raise DataError(f"unknown backend {backend!r}")
+    metrics: dict = {}
+    if dev is not None and len(dev):
+        from classifier.evaluation import evaluate
+
+        proba = model.predict_proba(dev.texts)
+        if model.is_multilabel:
+            model.thresholds = tune_thresholds(model, dev, proba)
+        else:
+            model.offsets = tune_offsets(proba, dev.targets, model.labels)
+        metrics["dev"] = evaluate(model, dev, proba=proba, bootstrap=200).to_dict()
+    seconds = time.perf_counter() - started
+    option_record = {k: v for k, v in vars(options).items()} if options is not None else {}
+    training = {"backend": backend, "train": [dataset_record(train)],
+                "dev": [dataset_record(dev)] if dev is not None else [], "options": option_record,
+                "seconds": round(seconds, 1)}
+    model.manifest = {"training": training, "metrics": metrics, "backend": backend}
+    if output is not None:
+        model.save(output, training=training, metrics=metrics)
+    return model

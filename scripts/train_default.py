@@ -1,0 +1,145 @@
+"""Train the bundled default model (models/default) and write its model card.
+
+    python scripts/train_default.py [--shared ../shared/datasets] [--output models/default]
+
+Data: ViHOS + SafeSense (MIT) + the project's seed corpus (datasets/seed); never ViHSD.
+Thresholds are tuned on dev parts; every reported metric is on data the model never saw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from classifier.evaluation import evaluate
+from classifier.recipes import default_training_data, shared_datasets
+from classifier.training import SklearnOptions, dataset_record, train_model
+
+CITATIONS = """- Phu Gia Hoang et al. ViHOS: Hate Speech Spans Detection for Vietnamese. EACL 2023. (MIT)
+- Trần Thanh Thiện et al. SafeSense-VI, 2025. (MIT)"""
+
+
+def hard_negative_fpr(model, rows) -> dict:
+    hard = [row.text for row in rows if row.hard_negative]
+    if not hard:
+        return {}
+    flagged = [bool(labels) for labels in model.predict(hard)]
+    return {"rows": len(hard), "false_positive_rate": round(float(np.mean(flagged)), 4)}
+
+
+def model_card(manifest: dict) -> str:
+    metrics = manifest["metrics"]
+    lines = [
+        "# vnguard default model",
+        "",
+        f"Multi-label TF-IDF + logistic-regression model ({manifest['backend']} backend), "
+        f"labels: {', '.join(manifest['labels'])}.",
+        "",
+        "## Intended use",
+        "Offline screening of Vietnamese chat messages, posts and comments for moderators and parents: a first",
+        "signal for human review, never an automatic judgement about a person. It does not see images, does not",
+        "know who is speaking to whom (use `vnguard chat` for whole conversations), and a clean verdict is not a",
+        "guarantee of safety.",
+        "",
+        "## Training data",
+    ]
+    for part in manifest["training"]["train"] + manifest["training"]["dev"]:
+        lines.append(f"- `{part['name']}`: {part['rows']:,} rows, sha256 `{(part['sha256'] or '')[:16]}…`")
+    lines += [
+        "",
+        "ViHOS comments with a span count as `offensive`; SafeSense offensive -> `offensive`, hate -> `hate` and",
+        "`offensive`. Each dataset only speaks for the labels it annotates (public data for offensive/hate, the",
+        "seed corpus for all nine). ViHSD (research-only licence) is never used. Thresholds per label were tuned",
+        "on the dev parts only.",
+        "",
+        "Citations:",
+        CITATIONS,
+        "- vnguard seed corpus (datasets/seed), written by the project.",
+        "",
+        "## Metrics on data the model never saw",
+        "",
+        "| evaluation set | rows | macro-F1 | toxic F1 (offensive or hate) |",
+        "|---|---|---|---|",
+    ]
+    for name, report in metrics.items():
+        if not isinstance(report, dict) or "macro_f1" not in report:
+            continue
+        toxic = report.get("toxic", {}).get("f1")
+        lines.append(f"| {name} | {report['rows']:,} | {report['macro_f1']:.4f} | "
+                     f"{'' if toxic is None else f'{toxic:.4f}'} |")
+    seed = metrics.get("seed-heldout")
+    if seed:
+        lines += ["", "Per label on the seed hold-out:", "", "| label | precision | recall | F1 | support |",
+                  "|---|---|---|---|---|"]
+        for label, values in seed["per_label"].items():
+            lines.append(f"| {label} | {values['precision']:.3f} | {values['recall']:.3f} | {values['f1']:.3f} | "
+                         f"{values['support']} |")
+    if "hard_negatives" in metrics:
+        hn = metrics["hard_negatives"]
+        lines += ["", f"False-positive rate on the {hn['rows']} hard negatives of the seed hold-out: "
+                      f"{hn['false_positive_rate']:.1%}."]
+    missing = [label for label in manifest.get("labels_missing", [])]
+    if missing:
+        lines += ["", f"Labels without training data yet (left out): {', '.join(missing)}."]
+    lines += [
+        "",
+        "## Limitations",
+        "- Public data are Facebook/YouTube comments; chat-style harms come from the project's authored corpus,",
+        "  written by the developers, which cannot cover every way children and adults write.",
+        "- Sarcasm, context across messages and images are out of reach of a single-message linear model.",
+        "- Thresholds favour F1; moderators can raise or lower them per label (`vnguard score --threshold`).",
+        "",
+        "## Safety of the file format",
+        "`model.npz` holds only arrays (vocabularies, IDF weights, coefficients) read with `allow_pickle=False`;",
+        "loading it runs no code. Its sha256 is recorded in `manifest.json` and checked before loading.",
+        "",
+        f"Trained in {manifest['training']['seconds']} s with vnguard {manifest['versions'].get('vnguard')}, "
+        f"scikit-learn {manifest['versions'].get('scikit-learn')}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", type=Path, default=None, help="folder with vihos/ and safesense/")
+    parser.add_argument("--output", type=Path, default=Path("models/default"))
+    parser.add_argument("--C", type=float, default=4.0)
+    args = parser.parse_args(argv)
+    root = args.shared or shared_datasets()
+    if root is None or not (root / "vihos").is_dir():
+        print("../shared/datasets not found; pass --shared PATH", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    train, dev, evaluation = default_training_data(root)
+    heldout_rows = evaluation.pop("_seed_heldout_rows", [])
+    parts = evaluation.pop("_parts")
+    options = SklearnOptions(C=args.C)
+    model = train_model(train, dev, options=options)
+    metrics = {}
+    for name, data in evaluation.items():
+        metrics[name] = evaluate(model, data, bootstrap=500).to_dict()
+        toxic = metrics[name].get("toxic", {}).get("f1")
+        print(f"{name}: macro-F1 {metrics[name]['macro_f1']:.4f}" + (f", toxic F1 {toxic:.4f}" if toxic else ""))
+    if heldout_rows:
+        metrics["hard_negatives"] = hard_negative_fpr(model, heldout_rows)
+        print(f"hard-negative FPR {metrics['hard_negatives']['false_positive_rate']:.3f}")
+    training = dict(model.manifest["training"])
+    training["train"] = [dataset_record(p) for p in parts[: len(parts) // 2]]
+    training["dev"] = [dataset_record(p) for p in parts[len(parts) // 2 :]]
+    training["seconds"] = round(time.perf_counter() - started, 1)
+    from classifier.taxonomy import LABEL_IDS
+
+    missing = [label for label in LABEL_IDS if label not in model.labels]
+    model.save(args.output, training=training, metrics=metrics, extra={"labels_missing": missing})
+    (args.output / "MODEL_CARD.md").write_text(model_card(model.manifest), encoding="utf-8")
+    print(json.dumps({"output": str(args.output), "labels": model.labels, "seconds": training["seconds"]}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
