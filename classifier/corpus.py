@@ -117,33 +117,25 @@ def check_corpus(rows: list[SeedRow]) -> CorpusReport:
     return report
 
 
-def _stratum(row: SeedRow) -> str:
-    if row.hard_negative:
-        return "hard_negative"
-    return row.labels[0] if row.labels else "benign"
+def split_part(row_id: str) -> str:
+    """``heldout`` (20 %, evaluation only), ``dev`` (10 %, threshold tuning) or ``train`` for one row id.
 
-
-def _order(row_id: str) -> str:
-    return hashlib.sha256(row_id.encode("utf-8")).hexdigest()
+    Decided by a hash of the id alone, so a row never changes side when labels are corrected or rows
+    are added elsewhere, and the split is the same on every machine. Because the hash is independent
+    of the labels, every label is represented in each part in proportion (stratified in expectation;
+    ``tests/test_corpus.py`` checks each label's share of the hold-out).
+    """
+    position = int(hashlib.sha256(row_id.encode("utf-8")).hexdigest()[:8], 16) / 2**32
+    if position < SPLIT_FRACTIONS["heldout"]:
+        return "heldout"
+    if position < SPLIT_FRACTIONS["heldout"] + SPLIT_FRACTIONS["dev"]:
+        return "dev"
+    return "train"
 
 
 def split_of(rows: list[SeedRow]) -> dict[str, str]:
-    """Fixed split of every row id: ``heldout`` (20 %, evaluation only), ``dev`` (10 %), ``train``.
-
-    Stratified by the first label (or benign / hard negative) and decided by a hash of the id, so
-    it does not change when rows are added elsewhere and is the same on every machine.
-    """
-    groups: dict[str, list[SeedRow]] = {}
-    for row in rows:
-        groups.setdefault(_stratum(row), []).append(row)
-    assignment = {}
-    for members in groups.values():
-        members = sorted(members, key=lambda r: _order(r.id))
-        n_heldout = round(len(members) * SPLIT_FRACTIONS["heldout"])
-        n_dev = round(len(members) * SPLIT_FRACTIONS["dev"])
-        for k, row in enumerate(members):
-            assignment[row.id] = "heldout" if k < n_heldout else "dev" if k < n_heldout + n_dev else "train"
-    return assignment
+    """The fixed split of every row id (see :func:`split_part`)."""
+    return {row.id: split_part(row.id) for row in rows}
 
 
 def seed_dataset(rows: list[SeedRow], name: str = "seed") -> Dataset:
@@ -166,9 +158,3 @@ def load_seed_splits(folder: str | Path = SEED_DIR) -> dict[str, tuple[Dataset, 
         data.sha256 = digest.hexdigest()
         result[part] = (data, members)
     return result
-
-
-def write_split_file(rows: list[SeedRow], path: Path) -> None:
-    """Record the split (id -> part) so that changes to it are visible in review."""
-    assignment = split_of(rows)
-    path.write_text(json.dumps(dict(sorted(assignment.items())), indent=0) + "\n", encoding="utf-8")
