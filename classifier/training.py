@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,15 +16,30 @@ from classifier.model import Classifier
 
 @dataclass
 class SklearnOptions:
-    """Options of the scikit-learn backend (recorded in the manifest)."""
+    """Options of the scikit-learn backend (recorded in the manifest; chosen on ViHSD dev).
 
-    C: float = 4.0
+    ``class_weight="auto"`` balances classes for multi-label heads, and for a multi-class model
+    trained without dev data; with dev data a multi-class model is fitted unweighted and its
+    class offsets, tuned on dev for macro-F1, correct the imbalance instead.
+    """
+
+    C: float = 2.0
+    class_weight: str | None = "auto"
     word_ngram_range: tuple[int, int] = (1, 2)
     folded_word_ngram_range: tuple[int, int] | None = (1, 3)
-    char_ngram_range: tuple[int, int] | None = (2, 5)
+    char_ngram_range: tuple[int, int] | None = (1, 6)
     min_df: int = 2
     max_features: int | None = None
-    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: dict) -> SklearnOptions:
+        """Options from a JSON-like dict (``vnguard train --config``); unknown keys are an error."""
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise DataError(f"unknown sklearn option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
+        return cls(**values)
 
 
 def dataset_record(data: Dataset) -> dict:
@@ -79,7 +94,7 @@ def tune_thresholds(model: Classifier, dev: Dataset, proba: np.ndarray) -> dict[
             for j, label in enumerate(model.labels)}
 
 
-def fit_sklearn(train: Dataset, options: SklearnOptions) -> Classifier:
+def fit_sklearn(train: Dataset, options: SklearnOptions, *, has_dev: bool = False) -> Classifier:
     from classifier.backends.sklearn_backend import LinearTextClassifier, SklearnBackend
     from classifier.features import TextFeaturizer
 
@@ -87,7 +102,10 @@ def fit_sklearn(train: Dataset, options: SklearnOptions) -> Classifier:
                                 folded_word_ngram_range=options.folded_word_ngram_range,
                                 char_ngram_range=options.char_ngram_range, min_df=options.min_df,
                                 max_features=options.max_features)
-    estimator = LinearTextClassifier(featurizer=featurizer, C=options.C)
+    class_weight = options.class_weight
+    if class_weight == "auto":
+        class_weight = None if train.task == MULTICLASS and has_dev else "balanced"
+    estimator = LinearTextClassifier(featurizer=featurizer, C=options.C, class_weight=class_weight)
     if train.task == MULTICLASS:
         estimator.fit(train.texts, train.targets)
     else:
@@ -111,7 +129,7 @@ def train_model(train: Dataset, dev: Dataset | None = None, *, backend: str = "s
     started = time.perf_counter()
     if backend == "sklearn":
         options = options or SklearnOptions()
-        model = fit_sklearn(train, options)
+        model = fit_sklearn(train, options, has_dev=dev is not None and len(dev) > 0)
     elif backend == "transformer":
         from classifier.backends.transformer_backend import fit_transformer
 

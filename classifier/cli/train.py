@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager, nullcontext
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from classifier.cli.common import console, handle_errors
+from classifier.cli.common import console, err_console, handle_errors
 from classifier.loaders import DataFormat
 
 
@@ -23,6 +24,47 @@ class Device(str, Enum):
     cuda = "cuda"
 
 
+@contextmanager
+def transformer_progress():
+    """Show the transformer backend's progress (one line per dev evaluation) on stderr while training."""
+    import logging
+
+    from rich.logging import RichHandler
+
+    logger = logging.getLogger("classifier.backends.transformer_backend")
+    handler = RichHandler(console=err_console, show_time=False, show_level=False, show_path=False)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def sklearn_options(config: Path | None, c: float | None, min_df: int | None):
+    """Defaults, overridden by the --config JSON file, overridden by explicit flags."""
+    import json
+
+    from classifier.errors import DataError
+    from classifier.training import SklearnOptions
+
+    values: dict = {}
+    if config is not None:
+        try:
+            values = json.loads(config.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise DataError(f"invalid JSON: {error.msg}", path=config, line=error.lineno, column=error.colno) from None
+        if not isinstance(values, dict):
+            raise DataError("expected a JSON object of options", path=config)
+    if c is not None:
+        values["C"] = c
+    if min_df is not None:
+        values["min_df"] = min_df
+    return SklearnOptions.from_config(values)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
@@ -35,8 +77,13 @@ def register(app: typer.Typer) -> None:
         text_col: Annotated[str | None, typer.Option("--text-col", help="Text column (csv/jsonl).")] = None,
         label_col: Annotated[str | None, typer.Option("--label-col", help="Label column; 'a;b' = multi-label.")] = None,
         backend: Annotated[Backend, typer.Option("--backend", help="Model backend.")] = Backend.sklearn,
-        c: Annotated[float, typer.Option("--C", help="sklearn: inverse regularisation strength.")] = 4.0,
-        min_df: Annotated[int, typer.Option("--min-df", help="sklearn: minimum document frequency.")] = 2,
+        config: Annotated[Path | None, typer.Option("--config", help="sklearn: JSON file of training options "
+                                                    "(C, class_weight, *_ngram_range, min_df, max_features).",
+                                                    exists=True, dir_okay=False)] = None,
+        c: Annotated[float | None, typer.Option("--C", help="sklearn: inverse regularisation strength "
+                                                "(default 2.0).")] = None,
+        min_df: Annotated[int | None, typer.Option("--min-df", help="sklearn: minimum document frequency "
+                                                   "(default 2).")] = None,
         base_model: Annotated[str | None, typer.Option("--base-model", help="transformer: local folder of a "
                                                        "pretrained model (e.g. PhoBERT).")] = None,
         epochs: Annotated[float, typer.Option("--epochs", help="transformer: training epochs.")] = 3.0,
@@ -52,12 +99,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Train a model and write a folder that `classifier.load` and every command accept."""
         from classifier.loaders import load_dataset
-        from classifier.training import SklearnOptions, train_model
+        from classifier.training import train_model
 
         train_data = load_dataset(train_path, data_format, text_col, label_col)
         dev_data = load_dataset(dev_path, data_format, text_col, label_col) if dev_path else None
         if backend is Backend.sklearn:
-            options = SklearnOptions(C=c, min_df=min_df)
+            options = sklearn_options(config, c, min_df)
         else:
             from classifier.backends.transformer_backend import TransformerOptions
 
@@ -65,7 +112,8 @@ def register(app: typer.Typer) -> None:
                                          max_length=max_length, device=device.value, word_segment=word_segment,
                                          allow_download=allow_download, seed=seed)
         console.print(f"training {backend.value} on {len(train_data):,} rows ({train_data.task})…")
-        model = train_model(train_data, dev_data, backend=backend.value, options=options, output=output)
+        with transformer_progress() if backend is Backend.transformer else nullcontext():
+            model = train_model(train_data, dev_data, backend=backend.value, options=options, output=output)
         dev = model.manifest.get("metrics", {}).get("dev")
         if dev:
             console.print(f"dev macro-F1 {dev['macro_f1']:.4f}"

@@ -1,0 +1,80 @@
+"""The authored seed corpus meets its datasheet: schema, counts, no near-duplicates, a fixed split."""
+
+from collections import Counter
+
+import pytest
+
+from classifier.corpus import check_corpus, near_duplicates, read_seed, split_of, split_part
+from classifier.errors import DataError
+
+MIN_POSITIVES = {"grooming": 400, "harassment": 400, "threat": 400, "sexual": 400, "self_harm": 400,
+                 "personal_info": 400, "scam": 400, "offensive": 150, "hate": 150}
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return read_seed()
+
+
+@pytest.fixture(scope="module")
+def report(rows):
+    return check_corpus(rows)
+
+
+def test_schema_labels_tags_and_ids_are_valid(report):
+    assert report.problems == []
+
+
+def test_no_near_duplicates(report):
+    assert report.near_duplicates == []
+
+
+@pytest.mark.parametrize("label", sorted(MIN_POSITIVES))
+def test_per_label_counts(report, label):
+    assert report.per_label[label] >= MIN_POSITIVES[label]
+
+
+def test_benign_and_hard_negative_counts(report):
+    assert report.benign >= 2000
+    assert report.hard_negatives >= 800
+
+
+def test_every_row_has_script_and_voice_tags(rows):
+    for row in rows:
+        assert ("diacritics" in row.tags) != ("no_diacritics" in row.tags), row.id
+        assert {"child", "teen", "adult"} & set(row.tags), row.id
+
+
+def test_no_real_phone_numbers(rows):
+    from classifier.normalize import extract_entities
+
+    for row in rows:
+        for entity in extract_entities(row.text):
+            if entity.kind == "phone":
+                digits = "".join(c for c in entity.text if c.isdigit())
+                assert digits.startswith(("01", "841")), (row.id, entity.text)
+
+
+def test_split_is_fixed_and_stratified(rows):
+    assignment = split_of(rows)
+    assert assignment == split_of(list(reversed(rows)))
+    assert split_part("gr-0001") == assignment["gr-0001"]
+    totals, heldout = Counter(), Counter()
+    for row in rows:
+        for label in row.labels or ["benign"]:
+            totals[label] += 1
+            heldout[label] += assignment[row.id] == "heldout"
+    for label, total in totals.items():
+        assert 0.12 <= heldout[label] / total <= 0.28, label
+
+
+def test_near_duplicate_detection():
+    texts = ["anh ơi gửi em cái ảnh đi nhé", "anh ơi gửi em cái ảnh đi nha nhé", "hôm nay trời đẹp"]
+    assert [(i, j) for i, j, _ in near_duplicates(texts)] == [(0, 1)]
+    assert near_duplicates(["a b c d e", "a b c x y"]) == []
+
+
+def test_read_seed_reports_malformed_rows(tmp_path):
+    (tmp_path / "bad.jsonl").write_text('{"id": "x-1", "text": "chào"}\n', encoding="utf-8")
+    with pytest.raises(DataError, match="missing field"):
+        read_seed(tmp_path)
