@@ -30,6 +30,9 @@ class SklearnOptions:
     char_ngram_range: tuple[int, int] | None = (1, 6)
     min_df: int = 2
     max_features: int | None = None
+    #: Also train on a copy of every text with its diacritics removed, so that the accented word
+    #: features do not make the model depend on diacritics (ViHSD dev, stripped: drop 0.029 -> 0.004).
+    augment_without_diacritics: bool = True
 
     @classmethod
     def from_config(cls, config: dict) -> SklearnOptions:
@@ -106,17 +109,33 @@ def fit_sklearn(train: Dataset, options: SklearnOptions, *, has_dev: bool = Fals
     if class_weight == "auto":
         class_weight = None if train.task == MULTICLASS and has_dev else "balanced"
     estimator = LinearTextClassifier(featurizer=featurizer, C=options.C, class_weight=class_weight)
+    texts, copies = list(train.texts), np.arange(len(train))
+    if options.augment_without_diacritics:
+        texts, copies = _with_undiacritised_copies(train.texts)
     if train.task == MULTICLASS:
-        estimator.fit(train.texts, train.targets)
+        estimator.fit(texts, np.asarray(train.targets)[copies])
     else:
-        labels = [label for label in train.labels]
+        labels = list(train.labels)
         y, mask = train.indicator(labels)
         usable = [j for j in range(len(labels)) if 0 < y[mask[:, j], j].sum() < mask[:, j].sum()]
         if not usable:
             raise DataError("training data has no label with both positive and negative rows", path=train.path)
         labels = [labels[j] for j in usable]
-        estimator.fit(train.texts, y[:, usable], label_mask=mask[:, usable], labels=labels)
+        estimator.fit(texts, y[copies][:, usable], label_mask=mask[copies][:, usable], labels=labels)
     return Classifier(SklearnBackend(estimator), task=train.task)
+
+
+def _with_undiacritised_copies(texts: list[str]) -> tuple[list[str], np.ndarray]:
+    """``texts`` plus a diacritic-free copy of each text that has diacritics, and each row's source index."""
+    from classifier.normalize import fold_accents
+
+    augmented, sources = list(texts), list(range(len(texts)))
+    for index, text in enumerate(texts):
+        folded = fold_accents(text)
+        if folded != text:
+            augmented.append(folded)
+            sources.append(index)
+    return augmented, np.asarray(sources)
 
 
 def train_model(train: Dataset, dev: Dataset | None = None, *, backend: str = "sklearn",

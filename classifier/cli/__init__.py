@@ -32,9 +32,9 @@ def _root(
 
 
 def _register() -> None:
-    from classifier.cli import check, evaluate, models, score, train
+    from classifier.cli import chat, check, evaluate, models, score, train
 
-    for module in (check, score, train, evaluate, models):
+    for module in (check, score, train, evaluate, models, chat):
         module.register(app)
 
 
