@@ -95,6 +95,8 @@ def register(app: typer.Typer) -> None:
                                                    "underthesea (PhoBERT expects it).")] = False,
         allow_download: Annotated[bool, typer.Option("--allow-download", help="transformer: let Hugging Face "
                                                      "download --base-model (off by default).")] = False,
+        patience: Annotated[int, typer.Option("--patience", min=1, help="transformer: stop after this many dev "
+                                              "evaluations (one per epoch) without a better macro-F1.")] = 2,
         seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 13,
     ) -> None:
         """Train a model and write a folder that `classifier.load` and every command accept."""
@@ -110,7 +112,7 @@ def register(app: typer.Typer) -> None:
 
             options = TransformerOptions(base_model=base_model, epochs=epochs, batch_size=batch_size, lr=lr,
                                          max_length=max_length, device=device.value, word_segment=word_segment,
-                                         allow_download=allow_download, seed=seed)
+                                         allow_download=allow_download, patience=patience, seed=seed)
         console.print(f"training {backend.value} on {len(train_data):,} rows ({train_data.task})…")
         with transformer_progress() if backend is Backend.transformer else nullcontext():
             model = train_model(train_data, dev_data, backend=backend.value, options=options, output=output)
