@@ -123,7 +123,13 @@ class NgramTfidf:
     def _indices(self, text: str) -> list[int]:
         vocabulary = self.vocabulary_
         if self._char is None:
-            return [i for i in map(vocabulary.get, self._grams(text)) if i is not None]
+            tokens = text.split()
+            low, high = self.ngram_range
+            found = [i for i in map(vocabulary.get, tokens) if i is not None] if low == 1 else []
+            for n in range(max(low, 2), high + 1):
+                grams = map(" ".join, zip(*(tokens[k:] for k in range(n)), strict=False))
+                found.extend(i for i in map(vocabulary.get, grams) if i is not None)
+            return found
         cache = self._word_index_cache
         found: list[int] = []
         for word in text.split():
