@@ -66,12 +66,47 @@ _ADVICE = {
     },
 }
 
+POLICE = "113"
+AMBULANCE = "115"
+
+_CONTACTS = {
+    "vi": {
+        HOTLINE: f"{HOTLINE} — Tổng đài quốc gia bảo vệ trẻ em (miễn phí, 24/7): gọi khi con bị người lạ dụ dỗ, "
+                 "xin ảnh, đe doạ hay bắt nạt, hoặc khi cha mẹ cần người tư vấn cách giúp con.",
+        POLICE: f"{POLICE} — Công an: gọi ngay nếu con đang gặp nguy hiểm trước mắt, như bị hẹn gặp, bị theo dõi, "
+                "bị đe doạ đánh hay tống tiền.",
+        AMBULANCE: f"{AMBULANCE} — Cấp cứu: gọi ngay nếu có người vừa hoặc sắp tự làm hại bản thân.",
+    },
+    "en": {
+        HOTLINE: f"{HOTLINE} — Vietnam's national child-protection hotline (free, 24/7): call when a child is "
+                 "being groomed, asked for photos, threatened or bullied, or when you want advice on how to help.",
+        POLICE: f"{POLICE} — Police: call at once if the child is in immediate danger, e.g. asked to meet, "
+                "followed, threatened with violence or blackmailed.",
+        AMBULANCE: f"{AMBULANCE} — Emergency medical service: call at once if someone has harmed or is about to "
+                   "harm themselves.",
+    },
+}
+
+#: Numbers worth knowing, per label, in the order they are shown.
+_CALLS = {
+    "grooming": (HOTLINE, POLICE),
+    "threat": (POLICE, HOTLINE),
+    "self_harm": (AMBULANCE, HOTLINE),
+    "sexual": (HOTLINE,),
+}
+
+_NOTHING_FOUND = {
+    "vi": "Bộ lọc không phải lúc nào cũng đúng: nếu con vẫn thấy không thoải mái với tin nhắn, hãy lắng nghe con.",
+    "en": "No filter is always right: if the child still feels uneasy about the message, listen to them.",
+}
+
 #: Order in which advice is shown: most serious first.
 _PRIORITY = ["grooming", "self_harm", "threat", "sexual", "harassment", "scam", "personal_info", "hate",
              "offensive"]
 
 
 def headline(risk: str, lang: str = "vi") -> str:
+    """One calm sentence summing up a risk level."""
     return _HEADLINES[_lang(lang)].get(risk, _HEADLINES[_lang(lang)]["none"])
 
 
@@ -80,6 +115,36 @@ def advice(flagged: list[str], lang: str = "vi") -> list[str]:
     table = _ADVICE[_lang(lang)]
     ordered = sorted((f for f in flagged if f in table), key=_PRIORITY.index)
     return [f"{display_name(label, lang)}: {table[label]}" for label in ordered]
+
+
+def meanings(flagged: list[str], lang: str = "vi") -> list[str]:
+    """What each flagged label means, most serious first ("Dụ dỗ trẻ em: Người lớn tiếp cận…")."""
+    from classifier.taxonomy import LABELS
+
+    ordered = sorted((f for f in flagged if f in LABELS), key=_PRIORITY.index)
+    return [f"{display_name(label, lang)}: {LABELS[label].definition(lang)}" for label in ordered]
+
+
+def contacts(flagged: list[str], lang: str = "vi") -> list[str]:
+    """Whom to call and when (111, 113, 115) for the flagged labels; empty when none calls for it."""
+    numbers: list[str] = []
+    for label in sorted((f for f in flagged if f in _CALLS), key=_PRIORITY.index):
+        numbers.extend(n for n in _CALLS[label] if n not in numbers)
+    return [_CONTACTS[_lang(lang)][number] for number in numbers]
+
+
+def reassurance(lang: str = "vi") -> str:
+    """The calm note shown with a clean verdict."""
+    return _NOTHING_FOUND[_lang(lang)]
+
+
+def guidance(flagged: list[str], risk: str, lang: str = "vi") -> dict:
+    """Everything a parent reads about a verdict: headline, meanings, advice and contacts."""
+    data = {"headline": headline(risk, lang), "meanings": meanings(flagged, lang), "advice": advice(flagged, lang),
+            "contacts": contacts(flagged, lang)}
+    if not flagged:
+        data["note"] = reassurance(lang)
+    return data
 
 
 def _lang(lang: str) -> str:

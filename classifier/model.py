@@ -79,11 +79,14 @@ class Classifier:
         Multi-class: additive log-probability offset per class, tuned for macro-F1.
     manifest : dict or None, default=None
         The model's manifest (filled when loaded from or saved to a folder).
+    span_tagger : SpanTagger or None, default=None
+        Marks offensive and hateful words for :meth:`explain` (see :mod:`classifier.spans`);
+        saved as the extra artifact ``spans.npz``.
     """
 
     def __init__(self, backend, *, task: str, thresholds: dict[str, float] | None = None,
                  offsets: dict[str, float] | None = None, manifest: dict | None = None,
-                 path: Path | None = None) -> None:
+                 path: Path | None = None, span_tagger=None) -> None:
         self.backend = backend
         self.task = task
         self.labels: list[str] = list(backend.outputs)
@@ -91,6 +94,7 @@ class Classifier:
         self.offsets = {label: 0.0 for label in self.labels} | dict(offsets or {})
         self.manifest = manifest or {}
         self.path = path
+        self.span_tagger = span_tagger
         self._explainer = None
 
     def __repr__(self) -> str:
@@ -162,7 +166,9 @@ class Classifier:
         """Write the model folder (artifact + ``manifest.json``); returns its path."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        files = self.backend.save(folder)
+        files = list(self.backend.save(folder))
+        if self.span_tagger is not None:
+            files += self.span_tagger.save(folder)
         manifest = {
             "format_version": FORMAT_VERSION,
             "name": folder.name,
@@ -256,8 +262,13 @@ def load(name_or_path: str | Path | None = None) -> Classifier:
     task = manifest["task"]
     if task not in (MULTICLASS, MULTILABEL):
         raise ModelError(f"unknown task {task!r} in manifest", path=folder / MANIFEST)
+    span_tagger = None
+    from classifier import spans
+
+    if spans.ARTIFACT in manifest["artifacts"]:
+        span_tagger = spans.SpanTagger.load(folder)
     return Classifier(backend, task=task, thresholds=manifest.get("thresholds"), offsets=manifest.get("offsets"),
-                      manifest=manifest, path=folder)
+                      manifest=manifest, path=folder, span_tagger=span_tagger)
 
 
 def describe(model: Classifier) -> dict:

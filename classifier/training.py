@@ -126,21 +126,24 @@ def fit_sklearn(train: Dataset, options: SklearnOptions, *, has_dev: bool = Fals
 
 
 def _with_undiacritised_copies(texts: list[str]) -> tuple[list[str], np.ndarray]:
-    """``texts`` plus a diacritic-free copy of each text that has diacritics, and each row's source index."""
+    """Every text twice, as typed and without diacritics, and each row's source index.
+
+    Texts typed without diacritics are repeated as they are, so that every example keeps the same
+    weight relative to the others.
+    """
     from classifier.normalize import fold_accents
 
-    augmented, sources = list(texts), list(range(len(texts)))
-    for index, text in enumerate(texts):
-        folded = fold_accents(text)
-        if folded != text:
-            augmented.append(folded)
-            sources.append(index)
-    return augmented, np.asarray(sources)
+    augmented = list(texts) + [fold_accents(text) for text in texts]
+    return augmented, np.concatenate([np.arange(len(texts)), np.arange(len(texts))])
 
 
 def train_model(train: Dataset, dev: Dataset | None = None, *, backend: str = "sklearn",
-                options=None, output: str | Path | None = None) -> Classifier:
-    """Train a model on ``train``, tune on ``dev`` if given, and save it to ``output`` if given."""
+                options=None, output: str | Path | None = None, span_tagger=None) -> Classifier:
+    """Train a model on ``train``, tune on ``dev`` if given, and save it to ``output`` if given.
+
+    ``span_tagger`` (see :func:`classifier.spans.tagger_for`): a fitted tagger to attach, ``False``
+    for none, or ``None`` to fit one when ``train`` has span annotations (ViHOS).
+    """
     if len(train) == 0:
         raise DataError("training data is empty", path=train.path)
     if dev is not None and dev.task != train.task:
@@ -155,6 +158,9 @@ def train_model(train: Dataset, dev: Dataset | None = None, *, backend: str = "s
         model = fit_transformer(train, dev, options)
     else:
         raise DataError(f"unknown backend {backend!r}")
+    from classifier.spans import span_report, tagger_for
+
+    model.span_tagger, span_record = tagger_for(train, span_tagger)
     metrics: dict = {}
     if dev is not None and len(dev):
         from classifier.evaluation import evaluate
@@ -165,11 +171,15 @@ def train_model(train: Dataset, dev: Dataset | None = None, *, backend: str = "s
         else:
             model.offsets = tune_offsets(proba, dev.targets, model.labels)
         metrics["dev"] = evaluate(model, dev, proba=proba, bootstrap=200).to_dict()
+        if spans_dev := span_report(model.span_tagger, dev):
+            metrics["dev_spans"] = spans_dev
     seconds = time.perf_counter() - started
     option_record = {k: v for k, v in vars(options).items()} if options is not None else {}
     training = {"backend": backend, "train": [dataset_record(train)],
                 "dev": [dataset_record(dev)] if dev is not None else [], "options": option_record,
                 "seconds": round(seconds, 1)}
+    if span_record:
+        training["span_tagger"] = span_record
     model.manifest = {"training": training, "metrics": metrics, "backend": backend}
     if output is not None:
         model.save(output, training=training, metrics=metrics)

@@ -11,30 +11,55 @@ from rich.text import Text
 
 from classifier.cli.common import Lang, console, fail, handle_errors, load_model
 
+_WORDS = {
+    "vi": {"message": "Tin nhắn: ", "risk": "Mức rủi ro", "found": "Phát hiện", "words": "từ ngữ",
+           "todo": "Nên làm gì", "call": "Khi nào cần gọi", "levels": {"none": "không", "low": "thấp",
+                                                                      "medium": "trung bình", "high": "cao"}},
+    "en": {"message": "Message: ", "risk": "Risk level", "found": "Found", "words": "words",
+           "todo": "What to do", "call": "When to call", "levels": {"none": "none", "low": "low",
+                                                                  "medium": "medium", "high": "high"}},
+}
+_RISK_STYLE = {"none": "green", "low": "yellow", "medium": "dark_orange", "high": "bold red"}
+
+
+def highlighted(text: str, spans) -> Text:
+    """``text`` with every evidence span underlined in bold red."""
+    styled = Text(text)
+    for span in spans:
+        styled.stylize("bold red underline", span.start, span.end)
+    return styled
+
 
 def render_verdict(text: str, verdict, lang: str) -> None:
     """Print the message with evidence highlighted, the labels, the risk and what to do."""
-    from classifier.guidance import advice, headline
-    from classifier.taxonomy import display_name
+    from classifier.guidance import guidance
+    from classifier.taxonomy import LABELS, display_name
 
-    styled = Text(text)
-    for span in verdict.spans:
-        styled.stylize("bold red underline", span.start, span.end)
-    console.print(Text("Tin nhắn: " if lang == "vi" else "Message: ", style="dim") + styled)
-    colour = {"none": "green", "low": "yellow", "medium": "dark_orange", "high": "bold red"}[verdict.risk]
-    risk_name = {"vi": {"none": "không", "low": "thấp", "medium": "trung bình", "high": "cao"},
-                 "en": {"none": "none", "low": "low", "medium": "medium", "high": "high"}}[lang][verdict.risk]
-    console.print(f"[{colour}]{headline(verdict.risk, lang)}[/] "
-                  f"({'mức rủi ro' if lang == 'vi' else 'risk'}: {risk_name})")
+    words = _WORDS[lang]
+    advice = guidance(verdict.flagged, verdict.risk, lang)
+    console.print(Text(words["message"], style="dim") + highlighted(text, verdict.spans))
+    console.print(f"[{_RISK_STYLE[verdict.risk]}]{words['risk']}: {words['levels'][verdict.risk]}[/] — "
+                  f"{advice['headline']}", soft_wrap=True)
+    if not verdict.flagged:
+        console.print(advice["note"], style="dim", soft_wrap=True, markup=False)
+        return
+    console.print(f"\n[bold]{words['found']}[/]")
     for label in verdict.flagged:
-        probability = verdict.probabilities.get(label, 0.0)
-        evidence = [s.text for s in verdict.spans if s.label == label][:4]
-        words = ""
+        line = Text(f"  • {display_name(label, lang)} ({verdict.probabilities.get(label, 0.0):.0%})", style="bold")
+        if label in LABELS:
+            line.append(f": {LABELS[label].definition(lang)}", style="")
+        evidence = list(dict.fromkeys(s.text for s in verdict.spans if s.label == label))[:4]
         if evidence:
-            words = f" — {'từ ngữ' if lang == 'vi' else 'words'}: " + ", ".join(f"“{w}”" for w in evidence)
-        console.print(f"  • {display_name(label, lang)} ({probability:.0%}){words}", soft_wrap=True)
-    for line in advice(verdict.flagged, lang):
-        console.print(f"  → {line}", soft_wrap=True)
+            line.append(f" — {words['words']}: " + ", ".join(f"“{w}”" for w in evidence), style="")
+        console.print(line, soft_wrap=True)
+    if advice["advice"]:
+        console.print(f"\n[bold]{words['todo']}[/]")
+        for line in advice["advice"]:
+            console.print(Text(f"  → {line}"), soft_wrap=True)
+    if advice["contacts"]:
+        console.print(f"\n[bold]{words['call']}[/]")
+        for line in advice["contacts"]:
+            console.print(Text(f"  ☎ {line}"), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -54,6 +79,12 @@ def register(app: typer.Typer) -> None:
         classifier = load_model(model)
         verdict = classifier.check(text)
         if json_output:
-            typer.echo(json.dumps(verdict.to_dict(), ensure_ascii=False, indent=2))
+            from classifier.guidance import guidance
+            from classifier.taxonomy import display_name
+
+            data = verdict.to_dict()
+            data["names"] = {label: display_name(label, lang.value) for label in verdict.flagged}
+            data["guidance"] = guidance(verdict.flagged, verdict.risk, lang.value)
+            typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         else:
             render_verdict(text, verdict, lang.value)
