@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.errors import ModelError
+from classifier.fileio import write_json_atomic
 from classifier.loaders import MULTICLASS, MULTILABEL, file_sha256
 from classifier.taxonomy import CLEAN, risk_level
 from classifier.verdict import Verdict
@@ -184,9 +185,7 @@ class Classifier:
             "artifacts": {name: file_sha256(folder / name) for name in files},
         }
         manifest.update(extra or {})
-        tmp = folder / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(folder / MANIFEST)
+        write_json_atomic(folder / MANIFEST, manifest)
         self.manifest, self.path = manifest, folder
         return folder
 

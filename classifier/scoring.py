@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.errors import DataError, MissingDependencyError, VnguardError
+from classifier.fileio import write_json_atomic
 from classifier.taxonomy import CLEAN, RISK_LEVELS, risk_level
 
 MAX_TEXT_CHARS = 100_000
@@ -947,12 +948,6 @@ class _WorkerPool:
 # --- output files, checkpoint -----------------------------------------------------------------------------
 
 
-def _write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
-
-
 def _same_file(a: str | Path, b: str | Path) -> bool:
     try:
         return os.path.samefile(a, b)
@@ -1100,7 +1095,7 @@ class _Sink:
         if self.errors is not None:
             self.errors.flush()
         if self.checkpoint is not None:
-            _write_json_atomic(self.checkpoint, {
+            write_json_atomic(self.checkpoint, indent=None, data={
                 "key": key, "records": chunk.records, "digest": chunk.digest, "output_bytes": self.out_bytes,
                 "errors_bytes": self.errors_bytes, "errors_path": self._errors_name(), "summary": asdict(summary),
             })

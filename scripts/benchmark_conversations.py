@@ -39,6 +39,8 @@ import sys
 import time
 from pathlib import Path
 
+from classifier.fileio import write_json_atomic
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "datasets" / "conversations"
 PENALTY_HALF = 5
@@ -155,9 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     report = run(args.model, parts, args.list)
     _print(report)
     if args.json:
-        tmp = args.json.with_suffix(args.json.suffix + ".tmp")
-        tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(args.json)
+        write_json_atomic(args.json, report)
     return 0
 
 

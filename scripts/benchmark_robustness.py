@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import json
 import random
 import re
 import sys
@@ -45,6 +44,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from classifier.fileio import write_json_atomic  # noqa: E402
 from classifier.normalize import clear_caches, fold_accents, normalize, teencode  # noqa: E402
 
 PROBABILITY = 0.5
@@ -236,9 +236,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print_table(results)
     if args.json:
-        partial = args.json.with_name(args.json.name + ".tmp")
-        partial.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        partial.replace(args.json)
+        write_json_atomic(args.json, results)
     return 0
 
 

@@ -21,13 +21,13 @@ other 10 %; dev is never used to choose anything. Variants:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from classifier.fileio import write_json_atomic
 from classifier.loaders import load_vihos
 from classifier.recipes import SEED, _split, shared_datasets
 from classifier.spans import SPAN_LABELS, SpanTagger, join_tokens, mean_span_f1, span_f1, span_offsets
@@ -174,9 +174,7 @@ def run(argv: list[str] | None = None) -> int:
     for path in args.data:
         report[path.name] = evaluate_file(path.name, path, tagger, model)
     if args.json:
-        partial = args.json.with_name(args.json.name + ".tmp")
-        partial.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        partial.replace(args.json)
+        write_json_atomic(args.json, report)
     return 0
 
 

@@ -10,12 +10,12 @@ throughput (messages/s, one process), with the default options of `vnguard train
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 from classifier.evaluation import evaluate
+from classifier.fileio import write_json_atomic
 from classifier.loaders import load_vihsd
 from classifier.recipes import shared_datasets
 from classifier.training import SklearnOptions, train_model
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     print("published (official test, accuracy / macro-F1): "
           + "; ".join(f"{m} {a:.2f}/{f:.2f}" for m, a, f in PUBLISHED))
     if args.json:
-        args.json.write_text(json.dumps(output, indent=2))
+        write_json_atomic(args.json, output)
     return 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import typer
 from rich.table import Table
 
 from classifier.cli.common import console, handle_errors, load_model
+from classifier.fileio import write_json_atomic
 from classifier.loaders import DataFormat
 
 
@@ -58,7 +58,5 @@ def register(app: typer.Typer) -> None:
         report = run_evaluation(classifier, dataset, bootstrap=bootstrap)
         print_report(report)
         if json_path is not None:
-            tmp = json_path.with_name(json_path.name + ".tmp")
-            tmp.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-            tmp.replace(json_path)
+            write_json_atomic(json_path, report.to_dict())
             console.print(f"report written to {json_path}")

@@ -1,0 +1,21 @@
+"""Writing result files atomically: a reader never sees half a file, a crash never leaves one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file renamed into place."""
+    path = Path(path)
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+    return path
+
+
+def write_json_atomic(path: str | Path, data, *, indent: int | None = 2) -> Path:
+    """Write ``data`` as UTF-8 JSON (non-ASCII kept readable) through :func:`write_text_atomic`."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return write_text_atomic(path, text + "\n" if indent is not None else text)
