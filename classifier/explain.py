@@ -237,11 +237,3 @@ def evidence_mask(norms: list[str], scores: np.ndarray, in_lexicon: np.ndarray, 
     gap = weak & ~keep & (scores >= 0) & np.concatenate([[False], keep[:-1]]) & left \
         & np.concatenate([keep[1:], [False]]) & right
     return keep | gap
-
-
-def highlight_mask(text: str, spans: list[Span]) -> np.ndarray:
-    """Boolean mask over characters of ``text`` covered by any span."""
-    mask = np.zeros(len(text), dtype=bool)
-    for span in spans:
-        mask[span.start : span.end] = True
-    return mask

@@ -11,7 +11,7 @@ import json
 import os
 import platform
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -268,21 +268,3 @@ def load(name_or_path: str | Path | None = None) -> Classifier:
         span_tagger = spans.SpanTagger.load(folder)
     return Classifier(backend, task=task, thresholds=manifest.get("thresholds"), offsets=manifest.get("offsets"),
                       manifest=manifest, path=folder, span_tagger=span_tagger)
-
-
-def describe(model: Classifier) -> dict:
-    """A short summary of a model for ``vnguard models``."""
-    manifest = model.manifest
-    return {
-        "name": manifest.get("name"),
-        "path": str(model.path) if model.path else None,
-        "backend": manifest.get("backend"),
-        "task": model.task,
-        "labels": model.labels,
-        "metrics": manifest.get("metrics", {}),
-        "created": manifest.get("created"),
-    }
-
-
-def labels_of(models: Sequence[Classifier]) -> list[str]:
-    return sorted({label for model in models for label in model.labels})
