@@ -4,23 +4,11 @@ import csv
 import json
 
 import pytest
-from typer.testing import CliRunner
+from cli_helpers import assert_clean_error, invoke
 
 from classifier import __version__
-from classifier.cli import app
 
-runner = CliRunner()
-
-
-def run(*args, input=None):
-    return runner.invoke(app, [str(a) for a in args], input=input)
-
-
-def assert_clean_error(result, *fragments):
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in result.output
+run = invoke
 
 
 def test_version():

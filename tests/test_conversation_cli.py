@@ -3,23 +3,13 @@
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from classifier.cli import app
+from cli_helpers import assert_clean_error, invoke
 
 CHATS = Path(__file__).resolve().parent / "data" / "chats"
-runner = CliRunner()
 
 
 def run(*args, input=None):
-    return runner.invoke(app, ["chat", *map(str, args)], input=input)
-
-
-def assert_clean_error(result, *fragments):
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in result.output
+    return invoke("chat", *args, input=input)
 
 
 def test_vietnamese_report_on_a_messenger_export():

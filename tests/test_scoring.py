@@ -15,6 +15,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from cli_helpers import assert_clean_error, invoke
 from typer.testing import CliRunner
 
 from classifier import scoring
@@ -66,15 +67,7 @@ def read_errors(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def cli(*args, input=None):
-    return runner.invoke(app, [str(a) for a in args], input=input)
-
-
-def assert_clean_error(result, *fragments):
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in result.output, result.output
+cli = invoke
 
 
 # --- formats -------------------------------------------------------------------------------------------------
