@@ -19,3 +19,15 @@ def write_json_atomic(path: str | Path, data, *, indent: int | None = 2) -> Path
     """Write ``data`` as UTF-8 JSON (non-ASCII kept readable) through :func:`write_text_atomic`."""
     text = json.dumps(data, ensure_ascii=False, indent=indent)
     return write_text_atomic(path, text + "\n" if indent is not None else text)
+
+
+def json_to_array(data):
+    """``data`` as a uint8 array of UTF-8 JSON, to store settings inside a pickle-free ``.npz``."""
+    import numpy as np
+
+    return np.frombuffer(json.dumps(data).encode("utf-8"), dtype=np.uint8)
+
+
+def array_to_json(array):
+    """The inverse of :func:`json_to_array`."""
+    return json.loads(array.tobytes().decode("utf-8"))

@@ -17,7 +17,6 @@ to ``spans.npz`` and read back with ``allow_pickle=False``.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from classifier.fileio import array_to_json, json_to_array
 from classifier.normalize import Token, analyze, sensitive_words
 
 #: Labels whose evidence comes from the span tagger (ViHOS does not tell offensive from hateful spans).
@@ -393,7 +393,7 @@ class SpanTagger(BaseEstimator):
     def save(self, folder: str | Path) -> list[str]:
         """Write ``spans.npz`` into ``folder`` (atomically); returns the artifact names."""
         params, arrays = self.get_state()
-        arrays = dict(arrays, config=np.frombuffer(json.dumps(params).encode("utf-8"), dtype=np.uint8))
+        arrays = dict(arrays, config=json_to_array(params))
         target = Path(folder) / ARTIFACT
         partial = target.with_name(ARTIFACT + ".tmp")
         with open(partial, "wb") as handle:
@@ -410,7 +410,7 @@ class SpanTagger(BaseEstimator):
         try:
             with np.load(path, allow_pickle=False) as archive:
                 arrays = {key: archive[key] for key in archive.files}
-            params = json.loads(arrays.pop("config").tobytes().decode("utf-8"))
+            params = array_to_json(arrays.pop("config"))
             return cls.from_state(params, arrays)
         except (OSError, KeyError, TypeError, ValueError) as error:
             raise ModelError(f"unreadable span tagger: {error}", path=path) from None

@@ -6,7 +6,6 @@ one ``.npz`` file read with ``allow_pickle=False``, so loading a model never run
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
 from classifier.features import TextFeaturizer
+from classifier.fileio import array_to_json, json_to_array
 
 ARTIFACT = "model.npz"
 
@@ -139,7 +139,7 @@ class SklearnBackend:
         arrays = dict(arrays)
         arrays["coef"] = estimator.coef_
         arrays["intercept"] = estimator.intercept_
-        arrays["config"] = np.frombuffer(json.dumps(config).encode("utf-8"), dtype=np.uint8)
+        arrays["config"] = json_to_array(config)
         with open(folder / ARTIFACT, "wb") as handle:
             np.savez_compressed(handle, **arrays)
         return [ARTIFACT]
@@ -148,7 +148,7 @@ class SklearnBackend:
     def load(cls, folder: Path, manifest: dict) -> SklearnBackend:
         with np.load(folder / ARTIFACT, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
-        config = json.loads(arrays.pop("config").tobytes().decode("utf-8"))
+        config = array_to_json(arrays.pop("config"))
         estimator = LinearTextClassifier(**config["estimator"])
         estimator.featurizer_ = TextFeaturizer.from_state(config["featurizer"], arrays)
         estimator.coef_ = arrays["coef"]
