@@ -21,6 +21,15 @@ def write_json_atomic(path: str | Path, data, *, indent: int | None = 2) -> Path
     return write_text_atomic(path, text + "\n" if indent is not None else text)
 
 
+def bom_encoding(head: bytes) -> str | None:
+    """The encoding that a file's first bytes announce with a byte-order mark, or None without one."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    return None
+
+
 def json_to_array(data):
     """``data`` as a uint8 array of UTF-8 JSON, to store settings inside a pickle-free ``.npz``."""
     import numpy as np

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.errors import DataError
+from classifier.fileio import bom_encoding
 from classifier.taxonomy import CLEAN
 
 MULTICLASS = "multiclass"
@@ -76,6 +77,19 @@ class Dataset:
                     mask[i, index[label]] = True
         return y, mask
 
+    def trainable_indicator(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """``(labels, Y, mask)`` like :meth:`indicator`, kept to the labels a model can learn.
+
+        A label is learnable when its annotated rows include both positives and negatives; raises
+        :class:`DataError` when no label is.
+        """
+        y, mask = self.indicator(self.labels)
+        positives = np.array([y[mask[:, j], j].sum() for j in range(len(self.labels))])
+        usable = np.flatnonzero((positives > 0) & (positives < mask.sum(axis=0)))
+        if not len(usable):
+            raise DataError("training data has no label with both positive and negative rows", path=self.path)
+        return [self.labels[j] for j in usable], y[:, usable], mask[:, usable]
+
     def subset(self, indices: Sequence[int]) -> Dataset:
         pick = list(indices)
         return Dataset(
@@ -126,9 +140,9 @@ def _check_file(path: Path) -> None:
 
 
 def _open_text(path: Path):
-    raw = path.read_bytes()[:4]
-    encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
-    return open(path, encoding=encoding, newline="")
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    return open(path, encoding=bom_encoding(head) or "utf-8-sig", newline="")
 
 
 def _decode_error(path: Path, error: UnicodeDecodeError) -> DataError:

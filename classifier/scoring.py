@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.errors import DataError, MissingDependencyError, VnguardError
-from classifier.fileio import write_json_atomic
+from classifier.fileio import bom_encoding, write_json_atomic
 from classifier.taxonomy import CLEAN, RISK_LEVELS, risk_level
 
 MAX_TEXT_CHARS = 100_000
@@ -270,10 +270,9 @@ def detect_format(path: str, declared: FileFormat, head: bytes = b"") -> FileFor
 
 
 def _choose_encoding(head: bytes, declared: str | None) -> str:
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+    announced = bom_encoding(head)
+    if announced:
+        return announced
     if declared:
         try:
             return codecs.lookup(declared).name

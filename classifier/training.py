@@ -115,13 +115,8 @@ def fit_sklearn(train: Dataset, options: SklearnOptions, *, has_dev: bool = Fals
     if train.task == MULTICLASS:
         estimator.fit(texts, np.asarray(train.targets)[copies])
     else:
-        labels = list(train.labels)
-        y, mask = train.indicator(labels)
-        usable = [j for j in range(len(labels)) if 0 < y[mask[:, j], j].sum() < mask[:, j].sum()]
-        if not usable:
-            raise DataError("training data has no label with both positive and negative rows", path=train.path)
-        labels = [labels[j] for j in usable]
-        estimator.fit(texts, y[copies][:, usable], label_mask=mask[copies][:, usable], labels=labels)
+        labels, y, mask = train.trainable_indicator()
+        estimator.fit(texts, y[copies], label_mask=mask[copies], labels=labels)
     return Classifier(SklearnBackend(estimator), task=train.task)
 
 

@@ -534,15 +534,11 @@ def training_targets(train: Dataset) -> tuple[list[str], np.ndarray, np.ndarray 
         counts = np.bincount(targets, minlength=len(outputs)).astype(np.float64)
         weights = len(targets) / (len(outputs) * np.maximum(counts, 1.0))
         return outputs, targets, None, weights
-    y, mask = train.indicator(train.labels)
-    positives = np.array([y[mask[:, j], j].sum() for j in range(len(train.labels))], dtype=np.float64)
+    outputs, y, mask = train.trainable_indicator()
+    positives = (y * mask).sum(axis=0).astype(np.float64)
     annotated = mask.sum(axis=0).astype(np.float64)
-    usable = np.flatnonzero((positives > 0) & (positives < annotated))
-    if not len(usable):
-        raise DataError("training data has no label with both positive and negative rows", path=train.path)
-    outputs = [train.labels[j] for j in usable]
-    weights = (annotated[usable] - positives[usable]) / positives[usable]
-    return outputs, y[:, usable].astype(np.float32), mask[:, usable], weights
+    weights = (annotated - positives) / positives
+    return outputs, y.astype(np.float32), mask, weights
 
 
 def _check_dev(dev: Dataset | None, outputs: list[str]) -> None:

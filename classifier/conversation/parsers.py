@@ -15,6 +15,7 @@ from enum import Enum
 from pathlib import Path
 
 from classifier.errors import DataError
+from classifier.fileio import bom_encoding
 
 
 class ChatFormat(str, Enum):
@@ -136,9 +137,7 @@ def _read_text(path: Path) -> str:
     _check_file(path)
     raw = path.read_bytes()
     try:
-        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            return raw.decode("utf-16")
-        return raw.decode("utf-8-sig")
+        return raw.decode(bom_encoding(raw[:4]) or "utf-8-sig")
     except UnicodeDecodeError as error:
         raise DataError(f"not valid UTF-8 near byte {error.start}; convert the file to UTF-8", path=path) from None
 
