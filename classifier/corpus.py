@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,21 +70,34 @@ def _tokens(text: str) -> set[str]:
 
 
 def near_duplicates(texts: list[str], threshold: float = NEAR_DUPLICATE) -> list[tuple[int, int, float]]:
-    """Pairs ``(i, j, jaccard)`` of texts whose lower-cased word sets overlap at ``threshold`` or more."""
-    vocabulary: dict[str, int] = {}
-    indptr, indices = [0], []
-    for text in texts:
-        ids = sorted({vocabulary.setdefault(token, len(vocabulary)) for token in _tokens(text)})
-        indices.extend(ids)
-        indptr.append(len(indices))
-    matrix = sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr),
-                           shape=(len(texts), max(len(vocabulary), 1)))
-    sizes = np.diff(matrix.indptr).astype(np.float32)
-    overlap = sp.triu(matrix @ matrix.T, k=1).tocoo()
-    union = sizes[overlap.row] + sizes[overlap.col] - overlap.data
-    scores = np.divide(overlap.data, union, out=np.ones_like(union), where=union > 0)
+    """Pairs ``(i, j, jaccard)``, ``i < j``, of texts whose lower-cased word sets overlap at ``threshold`` or more.
+
+    Comparing every pair through common words ("em", "anh") would touch nearly all n² pairs; a
+    prefix filter keeps it near-linear: with words ordered rarest first, two sets with Jaccard >= t
+    must share a word among the first ``n - ceil(t * n) + 1`` words of each, so only pairs sharing such
+    a word are scored exactly.
+    """
+    token_sets = [_tokens(text) for text in texts]
+    frequency: Counter = Counter(token for tokens in token_sets for token in tokens)
+    rank = {token: r for r, (token, _) in enumerate(sorted(frequency.items(), key=lambda kv: (kv[1], kv[0])))}
+    full_indptr, full_indices, prefix_indptr, prefix_indices = [0], [], [0], []
+    for tokens in token_sets:
+        ids = sorted(rank[token] for token in tokens)
+        full_indices.extend(ids)
+        full_indptr.append(len(full_indices))
+        prefix_indices.extend(ids[: len(ids) - math.ceil(threshold * len(ids) - 1e-9) + 1] if ids else [])
+        prefix_indptr.append(len(prefix_indices))
+    shape = (len(texts), max(len(rank), 1))
+    full = sp.csr_matrix((np.ones(len(full_indices), np.float32), full_indices, full_indptr), shape=shape)
+    prefix = sp.csr_matrix((np.ones(len(prefix_indices), np.float32), prefix_indices, prefix_indptr), shape=shape)
+    candidates = sp.triu(prefix @ prefix.T, k=1).tocoo()
+    first, second = candidates.row, candidates.col
+    overlap = np.asarray(full[first].multiply(full[second]).sum(axis=1)).ravel()
+    sizes = np.diff(full.indptr).astype(np.float32)
+    union = sizes[first] + sizes[second] - overlap
+    scores = np.divide(overlap, union, out=np.ones_like(union), where=union > 0)
     keep = np.flatnonzero(scores >= threshold)
-    return [(int(overlap.row[k]), int(overlap.col[k]), float(scores[k])) for k in keep]
+    return sorted((int(first[k]), int(second[k]), float(scores[k])) for k in keep)
 
 
 def check_corpus(rows: list[SeedRow]) -> CorpusReport:
@@ -102,6 +116,10 @@ def check_corpus(rows: list[SeedRow]) -> CorpusReport:
             report.problems.append(f"{where}: unknown label(s) {', '.join(bad)}")
         if row.hard_negative and row.labels:
             report.problems.append(f"{where}: a hard negative must have no labels")
+        if "hate" in row.labels and "offensive" not in row.labels:
+            report.problems.append(f"{where}: a hate row is offensive too (label guide, rule 12)")
+        if len(set(row.labels)) != len(row.labels):
+            report.problems.append(f"{where}: a label is repeated")
         unknown_tags = [t for t in row.tags if t not in TAGS]
         if unknown_tags:
             report.problems.append(f"{where}: unknown tag(s) {', '.join(unknown_tags)}")
@@ -141,7 +159,8 @@ def seed_dataset(rows: list[SeedRow], name: str = "seed") -> Dataset:
     """Rows as a multi-label :class:`Dataset` that annotates all nine labels."""
     known = frozenset(LABEL_IDS)
     return Dataset([r.text for r in rows], [list(r.labels) for r in rows], MULTILABEL, list(LABEL_IDS), name=name,
-                   known=[known] * len(rows), line_numbers=[r.line for r in rows])
+                   known=[known] * len(rows), line_numbers=[r.line for r in rows],
+                   hard_negative=[r.hard_negative for r in rows])
 
 
 def load_seed_splits(folder: str | Path = SEED_DIR) -> dict[str, tuple[Dataset, list[SeedRow]]]:

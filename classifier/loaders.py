@@ -42,7 +42,8 @@ class Dataset:
     For a multi-class dataset ``targets`` holds one class name per text. For a multi-label dataset
     it holds a list of label ids per text and ``known`` says which labels each row annotates (a
     dataset speaks only for the labels it annotates). ``spans`` holds character offsets of
-    offensive spans where the source has them (ViHOS).
+    offensive spans where the source has them (ViHOS). ``hard_negative`` marks benign rows that look
+    risky on the surface (the seed corpus); training can give them more weight.
     """
 
     texts: list[str]
@@ -55,6 +56,7 @@ class Dataset:
     known: list[frozenset[str]] | None = None
     spans: list[list[int]] | None = None
     line_numbers: list[int] = field(default_factory=list)
+    hard_negative: list[bool] | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -103,23 +105,30 @@ class Dataset:
             known=None if self.known is None else [self.known[i] for i in pick],
             spans=None if self.spans is None else [self.spans[i] for i in pick],
             line_numbers=[self.line_numbers[i] for i in pick] if self.line_numbers else [],
+            hard_negative=None if self.hard_negative is None else [self.hard_negative[i] for i in pick],
         )
 
 
 def combine(datasets: Sequence[Dataset], name: str = "combined") -> Dataset:
-    """Concatenate multi-label datasets; each row keeps the labels its source annotates."""
+    """Concatenate datasets of one task; in a multi-label result each row keeps the labels its source annotates."""
     labels: list[str] = []
+    tasks = {data.task for data in datasets}
+    if len(tasks) > 1:
+        raise DataError("cannot combine multi-class and multi-label datasets; convert the multi-class ones first")
     for data in datasets:
-        if data.task != MULTILABEL:
-            raise DataError(f"cannot combine multi-class dataset {data.name!r}; convert it first")
         labels.extend(label for label in data.labels if label not in labels)
-    texts, targets, known, spans = [], [], [], []
+    if tasks == {MULTICLASS}:
+        return Dataset([t for d in datasets for t in d.texts], [t for d in datasets for t in d.targets], MULTICLASS,
+                       labels, name=name)
+    texts, targets, known, spans, hard = [], [], [], [], []
     for data in datasets:
         texts.extend(data.texts)
         targets.extend(data.targets)
         known.extend(data.known if data.known is not None else [frozenset(data.labels)] * len(data))
         spans.extend(data.spans if data.spans is not None else [[] for _ in data.texts])
-    return Dataset(texts, targets, MULTILABEL, labels, name=name, known=known, spans=spans)
+        hard.extend(data.hard_negative if data.hard_negative is not None else [False] * len(data))
+    return Dataset(texts, targets, MULTILABEL, labels, name=name, known=known, spans=spans,
+                   hard_negative=hard if any(hard) else None)
 
 
 def file_sha256(path: str | Path) -> str:
@@ -279,9 +288,12 @@ def load_csv(path: str | Path, text_col: str = "text", label_col: str = "label",
 
 def load_jsonl(path: str | Path, text_col: str = "text", label_col: str = "label",
                task: str | None = None) -> Dataset:
-    """A JSON Lines file; the label field is a string, a ``;``-joined string or a list."""
+    """A JSON Lines file; the label field is a string, a ``;``-joined string or a list.
+
+    An optional boolean ``hard_negative`` field (the seed corpus has one) is kept on the dataset.
+    """
     path = Path(path)
-    rows = []
+    rows, hard = [], []
     for line, obj in read_jsonl_rows(path):
         for column in (text_col, label_col):
             if column not in obj:
@@ -289,7 +301,10 @@ def load_jsonl(path: str | Path, text_col: str = "text", label_col: str = "label
         if not isinstance(obj[text_col], str):
             raise DataError(f"field {text_col!r} must be a string", path=path, line=line)
         rows.append((line, obj[text_col], obj[label_col]))
-    return _generic(rows, path, task, path.stem)
+        hard.append(obj.get("hard_negative") is True)
+    data = _generic(rows, path, task, path.stem)
+    data.hard_negative = hard if any(hard) else None
+    return data
 
 
 def load_dataset(path: str | Path, format: DataFormat | str, text_col: str | None = None,

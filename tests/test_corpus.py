@@ -78,3 +78,28 @@ def test_read_seed_reports_malformed_rows(tmp_path):
     (tmp_path / "bad.jsonl").write_text('{"id": "x-1", "text": "chào"}\n', encoding="utf-8")
     with pytest.raises(DataError, match="missing field"):
         read_seed(tmp_path)
+
+
+def test_check_corpus_names_rule_breaking_rows(tmp_path):
+    rows = ['{"id": "x-1", "text": "bọn parky", "labels": ["hate"], "hard_negative": false, "tags": ["teen"]}',
+            '{"id": "x-2", "text": "đm", "labels": ["offensive", "offensive"], "hard_negative": false, "tags": []}',
+            '{"id": "x-3", "text": "mẹ đón con", "labels": ["grooming"], "hard_negative": true, "tags": []}']
+    (tmp_path / "bad.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    problems = check_corpus(read_seed(tmp_path)).problems
+    assert problems == ["bad.jsonl:1: a hate row is offensive too (label guide, rule 12)",
+                        "bad.jsonl:2: a label is repeated", "bad.jsonl:3: a hard negative must have no labels"]
+
+
+def test_near_duplicates_finds_exactly_the_brute_force_pairs():
+    import random
+
+    rng = random.Random(7)
+    words = ["em", "anh", "ơi", "gửi", "ảnh", "đi", "nhé", "mai", "gặp", "ở", "đâu", "chat", "riêng", "nha"]
+    texts = [" ".join(rng.choices(words, k=rng.randint(1, 7))) for _ in range(400)]
+    texts += [texts[5] + " nha", texts[9].upper()]
+    sets = [set(t.lower().split()) for t in texts]
+    expected = sorted((i, j) for i in range(len(texts)) for j in range(i + 1, len(texts))
+                      if len(sets[i] & sets[j]) / len(sets[i] | sets[j]) >= 0.8)
+    found = near_duplicates(texts)
+    assert [(i, j) for i, j, _ in found] == expected
+    assert all(score >= 0.8 for _, _, score in found) and len(expected) > 100

@@ -59,13 +59,26 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
         return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
 
     def fit(self, texts: Sequence[str], y, label_mask: np.ndarray | None = None,
-            labels: Sequence[str] | None = None) -> LinearTextClassifier:
-        """Fit on ``texts``; returns ``self``."""
+            labels: Sequence[str] | None = None, sample_weight: np.ndarray | None = None) -> LinearTextClassifier:
+        """Fit on ``texts``; returns ``self``.
+
+        Parameters
+        ----------
+        texts : sequence of str
+        y : sequence of class names, or 0/1 array of shape (n_texts, n_labels)
+        label_mask : bool array like ``y`` or None, default=None
+            Multi-label only: which rows annotate which labels (others are left out of that head).
+        labels : sequence of str or None, default=None
+            Multi-label only: the label name of each column of ``y``.
+        sample_weight : array of shape (n_texts,) or (n_texts, n_labels), or None, default=None
+            Weight of every text in the loss; multi-label models also take one column per label.
+        """
         featurizer = self.featurizer if self.featurizer is not None else TextFeaturizer()
         self.featurizer_ = featurizer.__class__(**featurizer.get_params())
         features = self.featurizer_.fit_transform(texts)
         y_array = np.asarray(y)
         self.multilabel_ = y_array.ndim == 2
+        weights = np.ones(len(y_array)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         if self.multilabel_:
             self.classes_ = np.asarray(labels if labels is not None else range(y_array.shape[1]))
             mask = np.ones_like(y_array, dtype=bool) if label_mask is None else np.asarray(label_mask, bool)
@@ -75,13 +88,14 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
                 target = y_array[rows, j]
                 if len(np.unique(target)) < 2:
                     raise ValueError(f"label {self.classes_[j]!r} needs positive and negative examples")
-                head = self._logistic().fit(features[rows], target)
+                head_weights = weights[rows, j] if weights.ndim == 2 else weights[rows]
+                head = self._logistic().fit(features[rows], target, sample_weight=head_weights)
                 coefs.append(head.coef_[0])
                 intercepts.append(head.intercept_[0])
             self.coef_ = np.vstack(coefs).astype(np.float32)
             self.intercept_ = np.asarray(intercepts, dtype=np.float32)
         else:
-            head = self._logistic().fit(features, y_array)
+            head = self._logistic().fit(features, y_array, sample_weight=weights)
             self.classes_ = head.classes_
             if len(self.classes_) == 2:
                 # Store two rows so that prediction is the same softmax for every class count.

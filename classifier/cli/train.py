@@ -78,12 +78,16 @@ def register(app: typer.Typer) -> None:
         label_col: Annotated[str | None, typer.Option("--label-col", help="Label column; 'a;b' = multi-label.")] = None,
         backend: Annotated[Backend, typer.Option("--backend", help="Model backend.")] = Backend.sklearn,
         config: Annotated[Path | None, typer.Option("--config", help="sklearn: JSON file of training options "
-                                                    "(C, class_weight, *_ngram_range, min_df, max_features).",
+                                                    "(C, class_weight, *_ngram_range, min_df, max_features, "
+                                                    "augment_without_diacritics, hard_negative_weight).",
                                                     exists=True, dir_okay=False)] = None,
         c: Annotated[float | None, typer.Option("--C", help="sklearn: inverse regularisation strength "
                                                 "(default 2.0).")] = None,
         min_df: Annotated[int | None, typer.Option("--min-df", help="sklearn: minimum document frequency "
                                                    "(default 2).")] = None,
+        cv_folds: Annotated[int, typer.Option("--cv-folds", min=0, help="sklearn: tune thresholds on out-of-fold "
+                                              "predictions of this many folds over train + dev, then fit on "
+                                              "both (0: tune on --dev).")] = 0,
         base_model: Annotated[str | None, typer.Option("--base-model", help="transformer: local folder of a "
                                                        "pretrained model (e.g. PhoBERT).")] = None,
         epochs: Annotated[float, typer.Option("--epochs", help="transformer: training epochs.")] = 3.0,
@@ -115,9 +119,11 @@ def register(app: typer.Typer) -> None:
                                          allow_download=allow_download, patience=patience, seed=seed)
         console.print(f"training {backend.value} on {len(train_data):,} rows ({train_data.task})…")
         with transformer_progress() if backend is Backend.transformer else nullcontext():
-            model = train_model(train_data, dev_data, backend=backend.value, options=options, output=output)
-        dev = model.manifest.get("metrics", {}).get("dev")
-        if dev:
-            console.print(f"dev macro-F1 {dev['macro_f1']:.4f}"
-                          + (f" · accuracy {dev['accuracy']:.4f}" if "accuracy" in dev else ""))
+            model = train_model(train_data, dev_data, backend=backend.value, options=options, output=output,
+                                cv_folds=cv_folds)
+        metrics = model.manifest.get("metrics", {})
+        for name, title in (("dev", "dev"), ("cross_validation", f"{cv_folds}-fold out-of-fold")):
+            if report := metrics.get(name):
+                console.print(f"{title} macro-F1 {report['macro_f1']:.4f}"
+                              + (f" · accuracy {report['accuracy']:.4f}" if "accuracy" in report else ""))
         console.print(f"model written to {output}")
