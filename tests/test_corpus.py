@@ -103,3 +103,15 @@ def test_near_duplicates_finds_exactly_the_brute_force_pairs():
     found = near_duplicates(texts)
     assert [(i, j) for i, j, _ in found] == expected
     assert all(score >= 0.8 for _, _, score in found) and len(expected) > 100
+
+
+def test_probe_set_is_valid_and_shares_no_near_duplicate_with_training(rows):
+    from classifier.corpus import SEED_DIR
+
+    probe = read_seed(SEED_DIR.parent / "probe")
+    report = check_corpus(probe)
+    assert report.problems == [] and report.near_duplicates == []
+    assert min(report.per_label.values()) >= 90 and report.hard_negatives >= 300
+    texts = [row.text for row in probe] + [row.text for row in rows]
+    leaks = [(probe[i].id, rows[j - len(probe)].id) for i, j, _ in near_duplicates(texts) if i < len(probe) <= j]
+    assert leaks == []
