@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import f1_score
+from sklearn.utils.class_weight import compute_sample_weight
 
 from classifier.errors import DataError
 from classifier.loaders import MULTICLASS, Dataset
@@ -136,18 +137,9 @@ def fit_sklearn(train: Dataset, options: SklearnOptions, *, has_dev: bool = Fals
         # Balanced per head (as scikit-learn's class_weight would), except for the plain labels.
         estimator.set_params(class_weight=None)
         for j in set(range(len(labels))) - set(plain):
-            head_weights[:, j] *= _balanced_weights(y[:, j], mask[:, j])
+            head_weights[mask[:, j], j] *= compute_sample_weight("balanced", y[mask[:, j], j])
     estimator.fit(texts, y, label_mask=mask, labels=labels, sample_weight=head_weights)
     return Classifier(SklearnBackend(estimator), task=train.task)
-
-
-def _balanced_weights(target: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Per-row class weights ``n / (2 * n_class)`` over the ``rows`` a head trains on."""
-    positives = int(target[rows].sum())
-    negatives = int(rows.sum()) - positives
-    if not positives or not negatives:
-        return np.ones(len(target))
-    return np.where(target == 1, rows.sum() / (2 * positives), rows.sum() / (2 * negatives))
 
 
 def _with_undiacritised_copies(texts: list[str]) -> tuple[list[str], np.ndarray]:
@@ -214,13 +206,13 @@ def train_model(train: Dataset, dev: Dataset | None = None, *, backend: str = "s
     from classifier.loaders import combine
 
     metrics: dict = {}
-    fit_data = combine([train, dev], f"{train.name}+{dev.name}") if cv_folds and dev is not None and len(
-        dev) else train
+    has_dev = dev is not None and len(dev) > 0
+    fit_data = combine([train, dev], f"{train.name}+{dev.name}") if cv_folds and has_dev else train
     if backend == "sklearn":
         options = options or SklearnOptions()
         if cv_folds:
             proba, _ = out_of_fold_proba(fit_data, options, cv_folds)
-        model = fit_sklearn(fit_data, options, has_dev=bool(cv_folds) or (dev is not None and len(dev) > 0))
+        model = fit_sklearn(fit_data, options, has_dev=bool(cv_folds) or has_dev)
         if cv_folds:
             _tune(model, fit_data, proba)
             metrics["cross_validation"] = evaluate(model, fit_data, proba=proba, bootstrap=200).to_dict() | {
@@ -234,7 +226,7 @@ def train_model(train: Dataset, dev: Dataset | None = None, *, backend: str = "s
     from classifier.spans import span_report, tagger_for
 
     model.span_tagger, span_record = tagger_for(fit_data, span_tagger)
-    if dev is not None and len(dev) and not cv_folds:
+    if has_dev and not cv_folds:
         proba = model.predict_proba(dev.texts)
         _tune(model, dev, proba)
         metrics["dev"] = evaluate(model, dev, proba=proba, bootstrap=200).to_dict()

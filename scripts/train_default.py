@@ -38,6 +38,13 @@ def hard_negative_fpr(model, rows) -> dict:
     return {"rows": len(hard), "false_positive_rate": round(float(np.mean(flagged)), 4)}
 
 
+def per_label_table(report: dict) -> list[str]:
+    """Markdown rows of precision, recall, F1 and support per label of an evaluation report."""
+    return ["| label | precision | recall | F1 | support |", "|---|---|---|---|---|"] + [
+        f"| {label} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} |"
+        for label, v in report["per_label"].items()]
+
+
 def tuning_note(training: dict) -> str:
     options = training.get("options", {})
     folds = training.get("cv_folds") or 0
@@ -101,26 +108,17 @@ def model_card(manifest: dict) -> str:
     if spans:
         lines += ["", f"Offensive/hateful word spans (`spans.npz`, a token tagger trained on ViHOS train spans): "
                       f"span F1 {spans['span_f1']:.4f} on ViHOS dev ({spans['rows']} comments)."]
-    seed = metrics.get("seed-heldout")
-    if seed:
-        lines += ["", "Per label on the seed hold-out:", "", "| label | precision | recall | F1 | support |",
-                  "|---|---|---|---|---|"]
-        for label, values in seed["per_label"].items():
-            lines.append(f"| {label} | {values['precision']:.3f} | {values['recall']:.3f} | {values['f1']:.3f} | "
-                         f"{values['support']} |")
+    if seed := metrics.get("seed-heldout"):
+        lines += ["", "Per label on the seed hold-out:", "", *per_label_table(seed)]
     for key, where in (("hard_negatives", "the seed hold-out"), ("independent-probe-hard-negatives",
                                                                    "the independent probe set")):
         if metrics.get(key):
             hn = metrics[key]
             lines += ["", f"False-positive rate on the {hn['rows']} hard negatives of {where}: "
                           f"{hn['false_positive_rate']:.1%}."]
-    probe = metrics.get("independent-probe")
-    if probe:
+    if probe := metrics.get("independent-probe"):
         lines += ["", "Per label on the independent probe set (`datasets/probe`, written without seeing the seed "
-                      "corpus):", "", "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
-        for label, values in probe["per_label"].items():
-            lines.append(f"| {label} | {values['precision']:.3f} | {values['recall']:.3f} | {values['f1']:.3f} | "
-                         f"{values['support']} |")
+                      "corpus):", "", *per_label_table(probe)]
     missing = [label for label in manifest.get("labels_missing", [])]
     if missing:
         lines += ["", f"Labels without training data yet (left out): {', '.join(missing)}."]
