@@ -424,6 +424,12 @@ class InterruptAfter:
         return self.original(scorer, rows_, texts)
 
 
+def interrupt_after(monkeypatch, n: int) -> None:
+    """Patch ChunkScorer so that its ``n``-th call is interrupted (undo with ``monkeypatch.undo()``)."""
+    interrupt = InterruptAfter(n)
+    monkeypatch.setattr(ChunkScorer, "__call__", lambda self, r, t: interrupt(self, r, t))
+
+
 def test_resume_after_ctrl_c_is_byte_identical(tmp_path, default_model, monkeypatch):
     data = rows(40)
     data[6] = ("id6", "")  # an error before the interruption
@@ -431,8 +437,7 @@ def test_resume_after_ctrl_c_is_byte_identical(tmp_path, default_model, monkeypa
     source = write_csv(tmp_path / "in.csv", data)
     out, errors = tmp_path / "out.csv", tmp_path / "errors.jsonl"
     options = ScoreOptions(chunk_size=6, errors_path=errors, min_risk="low")
-    interrupt = InterruptAfter(4)
-    monkeypatch.setattr(ChunkScorer, "__call__", lambda self, r, t: interrupt(self, r, t))
+    interrupt_after(monkeypatch, 4)
     with pytest.raises(ScoringInterrupted) as caught:
         score_file(default_model, source, out, options)
     assert caught.value.summary.rows_read == 18 and caught.value.resumable
@@ -488,8 +493,7 @@ def test_resume_jsonl_and_parquet(tmp_path, default_model, monkeypatch, suffix):
     else:
         write_jsonl(source, data)
     out = tmp_path / "out.jsonl"
-    interrupt = InterruptAfter(3)
-    monkeypatch.setattr(ChunkScorer, "__call__", lambda self, r, t: interrupt(self, r, t))
+    interrupt_after(monkeypatch, 3)
     with pytest.raises(ScoringInterrupted):
         score_file(default_model, source, out, ScoreOptions(chunk_size=4))
     monkeypatch.undo()
@@ -502,8 +506,7 @@ def test_resume_jsonl_and_parquet(tmp_path, default_model, monkeypatch, suffix):
 def test_resume_refuses_other_options_or_changed_input(tmp_path, default_model, monkeypatch):
     source = write_csv(tmp_path / "in.csv", rows(20))
     out = tmp_path / "out.csv"
-    interrupt = InterruptAfter(3)
-    monkeypatch.setattr(ChunkScorer, "__call__", lambda self, r, t: interrupt(self, r, t))
+    interrupt_after(monkeypatch, 3)
     with pytest.raises(ScoringInterrupted):
         score_file(default_model, source, out, ScoreOptions(chunk_size=4))
     monkeypatch.undo()
@@ -649,8 +652,7 @@ def test_cli_stdin_to_stdout(tmp_path):
 def test_cli_ctrl_c_says_how_to_resume(tmp_path, monkeypatch):
     source = write_csv(tmp_path / "in.csv", rows(12))
     out = tmp_path / "out.csv"
-    interrupt = InterruptAfter(2)
-    monkeypatch.setattr(ChunkScorer, "__call__", lambda self, r, t: interrupt(self, r, t))
+    interrupt_after(monkeypatch, 2)
     result = cli("score", source, "-o", out, "--chunk-size", 4, "-j", 1)
     assert result.exit_code == 130 and "Traceback" not in result.output
     assert "interrupted after 4 rows" in result.output and "--resume" in result.output

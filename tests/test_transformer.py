@@ -106,24 +106,24 @@ def tiny_base(tmp_path_factory) -> Path:
     return build_random_base_model(tmp_path_factory.mktemp("base") / "tiny-bert", texts, vocab_size=800, **BASE_SIZE)
 
 
-@pytest.fixture(scope="module")
-def multiclass(tmp_path_factory, tiny_base):
-    folder = tmp_path_factory.mktemp("multiclass")
-    paths = write_splits(folder, multilabel=False)
-    result = run("train", "--train", paths["train"], "--dev", paths["dev"], "--format", "csv",
-                 "--base-model", tiny_base, *TRAIN_ARGS, *MULTICLASS_ARGS, "--output", folder / "model")
+def train_tiny(folder: Path, tiny_base: Path, multilabel: bool) -> tuple[Path, dict[str, Path]]:
+    """Train the tiny model on synthetic splits written to ``folder``; returns the model folder and the splits."""
+    paths = write_splits(folder, multilabel=multilabel)
+    result = run("train", "--train", paths["train"], "--dev", paths["dev"], "--format",
+                 "jsonl" if multilabel else "csv", "--base-model", tiny_base, *TRAIN_ARGS,
+                 *(MULTILABEL_ARGS if multilabel else MULTICLASS_ARGS), "--output", folder / "model")
     assert result.exit_code == 0, result.output
     return folder / "model", paths
+
+
+@pytest.fixture(scope="module")
+def multiclass(tmp_path_factory, tiny_base):
+    return train_tiny(tmp_path_factory.mktemp("multiclass"), tiny_base, multilabel=False)
 
 
 @pytest.fixture(scope="module")
 def multilabel(tmp_path_factory, tiny_base):
-    folder = tmp_path_factory.mktemp("multilabel")
-    paths = write_splits(folder, multilabel=True)
-    result = run("train", "--train", paths["train"], "--dev", paths["dev"], "--format", "jsonl",
-                 "--base-model", tiny_base, *TRAIN_ARGS, *MULTILABEL_ARGS, "--output", folder / "model")
-    assert result.exit_code == 0, result.output
-    return folder / "model", paths
+    return train_tiny(tmp_path_factory.mktemp("multilabel"), tiny_base, multilabel=True)
 
 
 def test_multiclass_model_folder_learns_and_reloads_to_the_same_dev_metrics(multiclass):
