@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from classifier.errors import DataError
-from classifier.loaders import MULTILABEL, Dataset, file_sha256, read_jsonl_rows
+from classifier.loaders import CHAT, MULTILABEL, Dataset, file_sha256, read_jsonl_rows
 from classifier.taxonomy import LABEL_IDS
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "datasets" / "seed"
@@ -160,7 +160,7 @@ def seed_dataset(rows: list[SeedRow], name: str = "seed") -> Dataset:
     known = frozenset(LABEL_IDS)
     return Dataset([r.text for r in rows], [list(r.labels) for r in rows], MULTILABEL, list(LABEL_IDS), name=name,
                    known=[known] * len(rows), line_numbers=[r.line for r in rows],
-                   hard_negative=[r.hard_negative for r in rows])
+                   hard_negative=[r.hard_negative for r in rows], domains=[CHAT] * len(rows))
 
 
 def load_seed_splits(folder: str | Path = SEED_DIR) -> dict[str, tuple[Dataset, list[SeedRow]]]:

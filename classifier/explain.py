@@ -23,6 +23,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 import numpy as np
+import scipy.sparse as sp
 
 from classifier.normalize import Token, analyze, fold_accents
 from classifier.spans import SPAN_LABELS, join_tokens, lexicon_labels
@@ -159,16 +160,20 @@ def linear_contributions(model, norms: list[str], labels: list[str]) -> np.ndarr
     if featurizer is None or coef is None or not hasattr(featurizer, "vectorizers_"):
         return None
     columns = [model.labels.index(label) for label in labels]
-    weights = np.asarray(coef, dtype=np.float64)
-    if not getattr(estimator, "multilabel_", True):
-        # Softmax scores matter only relative to the other classes.
-        weights = weights - weights.mean(axis=0)
-    weights = weights[columns]
     owner = [i for i, norm in enumerate(norms) for _ in norm.split()]
     views = {"normalised": " ".join(norms), "folded": fold_accents(" ".join(norms))}
+    blocks = list(zip(featurizer.vectorizers_, featurizer._blocks(), strict=True))
+    rows = [vectorizer.transform([views[view]]) for vectorizer, (_, view, _) in blocks]
+    if not getattr(estimator, "multilabel_", True):
+        # Softmax scores matter only relative to the other classes.
+        weights = np.asarray(coef, dtype=np.float64)
+        weights = (weights - weights.mean(axis=0))[columns]
+    else:
+        # Expert heads are mixed differently for every text: take this text's weights.
+        weights, _ = estimator.linear_weights(sp.hstack(rows, format="csr"), columns)
     result = np.zeros((len(columns), len(norms)))
     offset = 0
-    for vectorizer, (analyzer, view, ngram_range) in zip(featurizer.vectorizers_, featurizer._blocks(), strict=True):
+    for (vectorizer, (analyzer, view, ngram_range)), row in zip(blocks, rows, strict=True):
         tokens = views[view].split()
         if len(tokens) != len(owner):
             return None
@@ -187,7 +192,6 @@ def linear_contributions(model, norms: list[str], labels: list[str]) -> np.ndarr
                     index = vectorizer.vocabulary_.get(gram)
                     if index is not None:
                         occurrences.setdefault(index, []).append(range(i, i + 1))
-        row = vectorizer.transform([views[view]])
         for index, value in zip(row.indices, row.data, strict=True):
             found = occurrences.get(int(index))
             if not found:

@@ -23,6 +23,11 @@ from classifier.taxonomy import CLEAN
 MULTICLASS = "multiclass"
 MULTILABEL = "multilabel"
 
+#: Domains of text (``Dataset.domains``): public social-media comments (ViHSD, ViHOS, SafeSense) and
+#: private chat messages (the authored seed corpus).
+COMMENTS = "comments"
+CHAT = "chat"
+
 #: Class names of the three-class datasets, by their integer label.
 THREE_CLASSES = (CLEAN, "offensive", "hate")
 
@@ -43,7 +48,9 @@ class Dataset:
     it holds a list of label ids per text and ``known`` says which labels each row annotates (a
     dataset speaks only for the labels it annotates). ``spans`` holds character offsets of
     offensive spans where the source has them (ViHOS). ``hard_negative`` marks benign rows that look
-    risky on the surface (the seed corpus); training can give them more weight.
+    risky on the surface (the seed corpus); training can give them more weight. ``domains`` names
+    the kind of text of each row (:data:`COMMENTS` for public social-media comments, :data:`CHAT` for
+    the authored chat messages); without it every row counts as the dataset's ``name``.
     """
 
     texts: list[str]
@@ -57,6 +64,7 @@ class Dataset:
     spans: list[list[int]] | None = None
     line_numbers: list[int] = field(default_factory=list)
     hard_negative: list[bool] | None = None
+    domains: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -92,6 +100,10 @@ class Dataset:
             raise DataError("training data has no label with both positive and negative rows", path=self.path)
         return [self.labels[j] for j in usable], y[:, usable], mask[:, usable]
 
+    def row_domains(self) -> list[str]:
+        """The domain of every row (the dataset's ``name`` where no domain is recorded)."""
+        return list(self.domains) if self.domains is not None else [self.name] * len(self)
+
     def subset(self, indices: Sequence[int]) -> Dataset:
         pick = list(indices)
         return Dataset(
@@ -106,6 +118,7 @@ class Dataset:
             spans=None if self.spans is None else [self.spans[i] for i in pick],
             line_numbers=[self.line_numbers[i] for i in pick] if self.line_numbers else [],
             hard_negative=None if self.hard_negative is None else [self.hard_negative[i] for i in pick],
+            domains=None if self.domains is None else [self.domains[i] for i in pick],
         )
 
 
@@ -120,15 +133,16 @@ def combine(datasets: Sequence[Dataset], name: str = "combined") -> Dataset:
     if tasks == {MULTICLASS}:
         return Dataset([t for d in datasets for t in d.texts], [t for d in datasets for t in d.targets], MULTICLASS,
                        labels, name=name)
-    texts, targets, known, spans, hard = [], [], [], [], []
+    texts, targets, known, spans, hard, domains = [], [], [], [], [], []
     for data in datasets:
+        domains.extend(data.row_domains())
         texts.extend(data.texts)
         targets.extend(data.targets)
         known.extend(data.known if data.known is not None else [frozenset(data.labels)] * len(data))
         spans.extend(data.spans if data.spans is not None else [[] for _ in data.texts])
         hard.extend(data.hard_negative if data.hard_negative is not None else [False] * len(data))
     return Dataset(texts, targets, MULTILABEL, labels, name=name, known=known, spans=spans,
-                   hard_negative=hard if any(hard) else None)
+                   hard_negative=hard if any(hard) else None, domains=domains)
 
 
 def file_sha256(path: str | Path) -> str:
@@ -222,7 +236,7 @@ def _three_class(path: Path, text_col: str, label_col: str, name: str) -> Datase
         texts.append(text)
         lines.append(line)
     return Dataset(texts, targets, MULTICLASS, list(THREE_CLASSES), name=name, path=str(path),
-                   sha256=file_sha256(path), line_numbers=lines)
+                   sha256=file_sha256(path), line_numbers=lines, domains=[COMMENTS] * len(texts))
 
 
 def load_vihsd(path: str | Path) -> Dataset:
@@ -253,7 +267,7 @@ def load_vihos(path: str | Path) -> Dataset:
         lines.append(line)
     return Dataset(texts, targets, MULTILABEL, ["offensive"], name="vihos", path=str(path),
                    sha256=file_sha256(path), known=[frozenset({"offensive"})] * len(texts), spans=spans,
-                   line_numbers=lines)
+                   line_numbers=lines, domains=[COMMENTS] * len(texts))
 
 
 def _split_labels(value) -> list[str]:
@@ -290,20 +304,26 @@ def load_jsonl(path: str | Path, text_col: str = "text", label_col: str = "label
                task: str | None = None) -> Dataset:
     """A JSON Lines file; the label field is a string, a ``;``-joined string or a list.
 
-    An optional boolean ``hard_negative`` field (the seed corpus has one) is kept on the dataset.
+    An optional boolean ``hard_negative`` field (the seed corpus has one) and an optional string
+    ``domain`` field (``Dataset.domains``; the file's name where absent) are kept on the dataset.
     """
     path = Path(path)
-    rows, hard = [], []
+    rows, hard, domains = [], [], []
     for line, obj in read_jsonl_rows(path):
         for column in (text_col, label_col):
             if column not in obj:
                 raise DataError(f"missing field {column!r}; fields found: {', '.join(obj)}", path=path, line=line)
         if not isinstance(obj[text_col], str):
             raise DataError(f"field {text_col!r} must be a string", path=path, line=line)
+        domain = obj.get("domain", path.stem)
+        if not isinstance(domain, str) or not domain:
+            raise DataError("field 'domain' must be a non-empty string", path=path, line=line)
         rows.append((line, obj[text_col], obj[label_col]))
         hard.append(obj.get("hard_negative") is True)
+        domains.append(domain)
     data = _generic(rows, path, task, path.stem)
     data.hard_negative = hard if any(hard) else None
+    data.domains = domains
     return data
 
 
@@ -333,4 +353,5 @@ def to_multilabel(data: Dataset) -> Dataset:
     targets = [mapping.get(t, [t]) for t in data.targets]
     labels = ["offensive", "hate"]
     return Dataset(list(data.texts), targets, MULTILABEL, labels, name=data.name, path=data.path,
-                   sha256=data.sha256, known=[frozenset(labels)] * len(data), line_numbers=data.line_numbers)
+                   sha256=data.sha256, known=[frozenset(labels)] * len(data), line_numbers=data.line_numbers,
+                   domains=data.domains)

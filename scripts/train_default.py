@@ -57,6 +57,12 @@ def tuning_note(training: dict) -> str:
     if options.get("plain_labels"):
         notes.append(f"Heads fitted without class balancing or diacritic-free copies: "
                      f"{', '.join(options['plain_labels'])}.")
+    if options.get("expert_labels"):
+        notes.append(f"`{'`, `'.join(options['expert_labels'])}`: a general head (all sources) and an expert head "
+                     f"trained on the {options.get('expert_domain', 'comments')} domain only (ViHOS, SafeSense), "
+                     "mixed by a domain head's probability that a text is a public comment rather than a chat "
+                     "message, so comments are judged as the public annotators judged them and chats as the "
+                     "seed label guide says.")
     return " ".join(notes)
 
 
@@ -155,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
                         "over train + dev (0: tune on dev)")
     parser.add_argument("--plain-labels", nargs="*", default=["offensive"],
                         help="labels fitted unbalanced and without diacritic-free copies (see SklearnOptions)")
+    parser.add_argument("--expert-labels", nargs="*", default=["offensive"],
+                        help="labels that also get a head for public comments, mixed in by a comments-vs-chat "
+                        "domain head (see SklearnOptions.expert_labels)")
     parser.add_argument("--seed-corpus", type=Path, default=None, help="seed corpus folder (default datasets/seed)")
     args = parser.parse_args(argv)
     root = args.shared or shared_datasets()
@@ -169,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     # from ViHOS spans alone (mixing in other sources' clean rows scored lower on ViHOS dev).
     options = SklearnOptions(C=args.C, char_ngram_range=(2, 5), min_df=args.min_df,
                              hard_negative_weight=args.hard_negative_weight,
-                             plain_labels=tuple(args.plain_labels))
+                             plain_labels=tuple(args.plain_labels), expert_labels=tuple(args.expert_labels))
     vihos = load_vihos(root / "vihos" / "train.csv")
     tagger = fit_span_tagger(vihos.texts, vihos.spans)
     model = train_model(train, dev, options=options, span_tagger=tagger, cv_folds=args.cv_folds)

@@ -112,7 +112,9 @@ def test_linear_contributions_add_up_to_the_score(default_model, tiny_csv):
     for text in TYPED:
         norms = [" ".join(t.norm for t in word) for word in words_of(text)]
         parts = linear_contributions(default_model, norms, default_model.labels)
-        expected = estimator.decision_function([text])[0] - estimator.intercept_
+        _, intercept = estimator.linear_weights(estimator.featurizer_.transform([" ".join(norms)]),
+                                                range(len(default_model.labels)))
+        expected = estimator.decision_function([text])[0] - intercept
         np.testing.assert_allclose(parts.sum(axis=1), expected, rtol=1e-4, atol=1e-4)
     multiclass = train_model(load_csv(tiny_csv))
     scores = multiclass.backend.estimator.decision_function(["mày ngu vl"])[0]

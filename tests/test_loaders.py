@@ -119,6 +119,11 @@ def test_combine_keeps_what_each_source_annotates(tmp_path):
     assert y.tolist() == [[1, 0], [1, 1]]
     assert mask.tolist() == [[True, False], [True, True]]
     assert isinstance(y, np.ndarray)
+    # Public datasets are social-media comments; the authored corpus is chat (expert heads use this).
+    from classifier.corpus import SeedRow, seed_dataset
+
+    chat = seed_dataset([SeedRow(id="x-1", text="ê mày", labels=[], hard_negative=False, tags=[], file="f", line=1)])
+    assert combine([both, chat]).domains == ["comments", "comments", "chat"]
 
 
 @pytest.mark.shared

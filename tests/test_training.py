@@ -115,3 +115,103 @@ def test_plain_labels_change_only_their_own_heads(tiny_jsonl):
     np.testing.assert_allclose(proba[:, grooming], balanced[:, grooming], rtol=1e-6)
     assert np.abs(proba[:, offensive] - balanced[:, offensive]).max() > 1e-3
     assert SklearnOptions.from_config({"plain_labels": ["offensive"]}).plain_labels == ("offensive",)
+
+
+def two_domain_jsonl(tmp_path):
+    """Mild, untargeted swearing: clean in the comment rows, offensive in the chat rows (as the sources differ)."""
+    path = tmp_path / "domains.jsonl"
+    comment_topics = ["bài viết này", "clip này", "trận đấu hôm qua", "ca sĩ này", "phim này", "món này"]
+    chat_topics = ["ê tụi mày", "ê bro", "nhóm mình ơi", "ê ku", "bạn ơi", "alo tụi bây"]
+    rows = []
+    for i, topic in enumerate(comment_topics * 3):
+        rows.append({"text": f"{topic} vui vl {i}", "labels": [], "domain": "comments"})
+        rows.append({"text": f"{topic} đồ ngu như chó {i}", "labels": ["offensive"], "domain": "comments"})
+        rows.append({"text": f"{topic} rất hay, cảm ơn {i}", "labels": [], "domain": "comments"})
+    for i, topic in enumerate(chat_topics * 3):
+        rows.append({"text": f"{topic} vui vl {i}", "labels": ["offensive"], "domain": "chat"})
+        rows.append({"text": f"{topic} tối nay đi học nhóm không {i}", "labels": [], "domain": "chat"})
+        rows.append({"text": f"{topic} anh cho em kim cương, đừng nói với bố mẹ {i}", "labels": ["grooming"],
+                     "domain": "chat"})
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    return path
+
+
+def test_domains_come_from_loaders_and_survive_subset_and_combine(tmp_path, tiny_jsonl):
+    data = load_jsonl(two_domain_jsonl(tmp_path), label_col="labels")
+    assert set(data.domains) == {"comments", "chat"}
+    assert data.subset([1, 0]).domains == [data.domains[1], data.domains[0]]
+    plain = load_jsonl(tiny_jsonl, label_col="labels")
+    assert set(plain.row_domains()) == {"tiny"}
+    assert combine([plain, data]).domains == plain.row_domains() + data.domains
+    (tmp_path / "bad.jsonl").write_text('{"text": "a", "labels": [], "domain": 3}\n', encoding="utf-8")
+    with pytest.raises(DataError, match="domain") as error:
+        load_jsonl(tmp_path / "bad.jsonl", label_col="labels")
+    assert error.value.line == 1
+
+
+def test_expert_heads_judge_each_domain_by_its_own_annotation(tmp_path):
+    data = load_jsonl(two_domain_jsonl(tmp_path), label_col="labels")
+    options = dict(plain_labels=("offensive",), augment_without_diacritics=False)
+    general = train_model(data, options=SklearnOptions(**options), span_tagger=False, output=tmp_path / "g")
+    mixed = train_model(data, options=SklearnOptions(**options, expert_labels=("offensive",)), span_tagger=False,
+                        output=tmp_path / "m")
+    offensive = mixed.labels.index("offensive")
+    comment, chat = "phim này vui vl", "ê bro vui vl"
+    before = general.predict_proba([comment, chat])[:, offensive]
+    after = mixed.predict_proba([comment, chat])[:, offensive]
+    # The comment annotators called this clean: the expert lowers it; the chat reading barely moves.
+    assert after[0] < before[0] - 0.05
+    assert abs(after[1] - before[1]) < abs(after[0] - before[0])
+    grooming = mixed.labels.index("grooming")
+    text = "anh cho em kim cương"
+    np.testing.assert_allclose(mixed.predict_proba(text)[:, grooming], general.predict_proba(text)[:, grooming])
+    estimator = mixed.backend.estimator
+    share = estimator.domain_share(estimator.featurizer_.transform([comment, chat]))
+    assert share[0] > 0.5 > share[1]
+    # Saved without pickle and reloaded with the same probabilities.
+    from classifier import load
+
+    reloaded = load(tmp_path / "m")
+    np.testing.assert_allclose(reloaded.predict_proba([comment, chat]), mixed.predict_proba([comment, chat]),
+                               rtol=1e-6)
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["training"]["options"]["expert_labels"] == ["offensive"]
+
+
+def test_expert_contributions_add_up_to_the_mixed_score(tmp_path):
+    from classifier.explain import linear_contributions, words_of
+
+    data = load_jsonl(two_domain_jsonl(tmp_path), label_col="labels")
+    model = train_model(data, options=SklearnOptions(expert_labels=("offensive",)), span_tagger=False)
+    estimator = model.backend.estimator
+    for text in ("phim này vui vl", "ê bro vui vl", "đồ ngu như chó"):
+        norms = [" ".join(t.norm for t in word) for word in words_of(text)]
+        parts = linear_contributions(model, norms, model.labels)
+        features = estimator.featurizer_.transform([" ".join(norms)])
+        _, intercept = estimator.linear_weights(features, range(len(model.labels)))
+        np.testing.assert_allclose(parts.sum(axis=1), estimator.decision_function([text])[0] - intercept,
+                                   rtol=1e-4, atol=1e-4)
+
+
+def test_expert_labels_need_two_domains_and_multi_label_data(tmp_path, tiny_jsonl, tiny_csv):
+    one_domain = load_jsonl(tiny_jsonl, label_col="labels")
+    with pytest.raises(DataError, match="inside and outside domain 'comments'"):
+        train_model(one_domain, options=SklearnOptions(expert_labels=("offensive",)), span_tagger=False)
+    with pytest.raises(DataError, match="have no training data"):
+        train_model(load_jsonl(two_domain_jsonl(tmp_path), label_col="labels"),
+                    options=SklearnOptions(expert_labels=("threat",)), span_tagger=False)
+    with pytest.raises(DataError, match="multi-label"):
+        train_model(load_csv(tiny_csv), options=SklearnOptions(expert_labels=("offensive",)), span_tagger=False)
+
+
+def test_cli_train_with_expert_labels(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"expert_labels": ["offensive"], "expert_domain": "comments"}), encoding="utf-8")
+    result = invoke("train", "--train", two_domain_jsonl(tmp_path), "--format", "jsonl", "--config", config,
+                    "--output", tmp_path / "m")
+    assert result.exit_code == 0, result.output
+    config.write_text(json.dumps({"expert_labels": ["offensive"], "expert_domain": "forum"}), encoding="utf-8")
+    result = invoke("train", "--train", two_domain_jsonl(tmp_path), "--format", "jsonl", "--config", config,
+                    "--output", tmp_path / "m2")
+    assert_clean_error(result, "domains found: chat, comments")

@@ -47,19 +47,38 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
         Re-weight classes inversely to their frequency.
     max_iter : int, default=2000
         Iterations of the solver.
+    expert_labels : tuple of str, default=()
+        Multi-label only: labels that also get an *expert* head fitted only on the texts of one
+        domain (``fit(..., in_expert_domain=...)``), plus one domain head that tells how much a text
+        looks like that domain. A label's score is then the mix
+        ``(1 - g) * general + g * expert`` of the two heads' log-odds, ``g`` being the domain
+        probability, so texts of that domain are judged the way its annotators judged them.
+
+    Attributes
+    ----------
+    coef_, intercept_ : ndarray
+        The general heads, one row per output.
+    expert_columns_ : ndarray of int
+        Outputs that have an expert head (empty without experts).
+    expert_coef_, expert_intercept_ : ndarray
+        The expert heads, one row per entry of ``expert_columns_``.
+    domain_coef_ : ndarray of shape (n_features,) and domain_intercept_ : float
+        The domain head (present only with experts).
     """
 
-    def __init__(self, *, featurizer=None, C=4.0, class_weight="balanced", max_iter=2000):
+    def __init__(self, *, featurizer=None, C=4.0, class_weight="balanced", max_iter=2000, expert_labels=()):
         self.featurizer = featurizer
         self.C = C
         self.class_weight = class_weight
         self.max_iter = max_iter
+        self.expert_labels = expert_labels
 
     def _logistic(self) -> LogisticRegression:
         return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
 
     def fit(self, texts: Sequence[str], y, label_mask: np.ndarray | None = None,
-            labels: Sequence[str] | None = None, sample_weight: np.ndarray | None = None) -> LinearTextClassifier:
+            labels: Sequence[str] | None = None, sample_weight: np.ndarray | None = None,
+            in_expert_domain: np.ndarray | None = None) -> LinearTextClassifier:
         """Fit on ``texts``; returns ``self``.
 
         Parameters
@@ -72,6 +91,8 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
             Multi-label only: the label name of each column of ``y``.
         sample_weight : array of shape (n_texts,) or (n_texts, n_labels), or None, default=None
             Weight of every text in the loss; multi-label models also take one column per label.
+        in_expert_domain : bool array of shape (n_texts,) or None, default=None
+            Which texts belong to the experts' domain; required when ``expert_labels`` is set.
         """
         featurizer = self.featurizer if self.featurizer is not None else TextFeaturizer()
         self.featurizer_ = featurizer.__class__(**featurizer.get_params())
@@ -94,7 +115,11 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
                 intercepts.append(head.intercept_[0])
             self.coef_ = np.vstack(coefs).astype(np.float32)
             self.intercept_ = np.asarray(intercepts, dtype=np.float32)
+            self._fit_experts(features, y_array, mask, weights, in_expert_domain)
         else:
+            if self.expert_labels:
+                raise ValueError("expert heads need a multi-label model")
+            self.expert_columns_ = np.zeros(0, dtype=np.int64)
             head = self._logistic().fit(features, y_array, sample_weight=weights)
             self.classes_ = head.classes_
             if len(self.classes_) == 2:
@@ -106,13 +131,73 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
                 self.intercept_ = head.intercept_.astype(np.float32)
         return self
 
+    def _fit_experts(self, features, y, mask, weights, in_domain) -> None:
+        self.expert_columns_ = np.zeros(0, dtype=np.int64)
+        if not self.expert_labels:
+            return
+        unknown = sorted(set(self.expert_labels) - set(map(str, self.classes_)))
+        if unknown:
+            raise ValueError(f"expert label(s) {', '.join(unknown)} are not among the labels")
+        if in_domain is None:
+            raise ValueError("expert_labels needs in_expert_domain")
+        in_domain = np.asarray(in_domain, dtype=bool)
+        if in_domain.all() or not in_domain.any():
+            raise ValueError("expert heads need texts both inside and outside the expert domain")
+        columns = [list(map(str, self.classes_)).index(label) for label in self.expert_labels]
+        coefs, intercepts = [], []
+        for j in columns:
+            rows = np.flatnonzero(mask[:, j] & in_domain)
+            if len(np.unique(y[rows, j])) < 2:
+                raise ValueError(f"expert label {self.classes_[j]!r} needs positive and negative examples "
+                                 "inside the expert domain")
+            head_weights = weights[rows, j] if weights.ndim == 2 else weights[rows]
+            head = self._logistic().fit(features[rows], y[rows, j], sample_weight=head_weights)
+            coefs.append(head.coef_[0])
+            intercepts.append(head.intercept_[0])
+        # The domain head is balanced so that the larger domain does not claim the ambiguous texts.
+        domain = LogisticRegression(C=self.C, class_weight="balanced", max_iter=self.max_iter)
+        domain.fit(features, in_domain)
+        self.expert_columns_ = np.asarray(columns, dtype=np.int64)
+        self.expert_coef_ = np.vstack(coefs).astype(np.float32)
+        self.expert_intercept_ = np.asarray(intercepts, dtype=np.float32)
+        self.domain_coef_ = domain.coef_[0].astype(np.float32)
+        self.domain_intercept_ = float(domain.intercept_[0])
+
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
         features = self.featurizer_.transform(texts)
         return self.decision_from_features(features)
 
     def decision_from_features(self, features: sp.csr_matrix) -> np.ndarray:
-        scores = features @ self.coef_.T
-        return np.asarray(scores, dtype=np.float64) + self.intercept_
+        scores = np.asarray(features @ self.coef_.T, dtype=np.float64) + self.intercept_
+        columns = self.expert_columns_
+        if len(columns):
+            share = self.domain_share(features)[:, None]
+            expert = np.asarray(features @ self.expert_coef_.T, dtype=np.float64) + self.expert_intercept_
+            scores[:, columns] = (1.0 - share) * scores[:, columns] + share * expert
+        return scores
+
+    def domain_share(self, features: sp.csr_matrix) -> np.ndarray:
+        """Probability that each text belongs to the experts' domain (the mixing weight ``g``)."""
+        return _sigmoid(np.asarray(features @ self.domain_coef_, dtype=np.float64).ravel() + self.domain_intercept_)
+
+    def linear_weights(self, features: sp.csr_matrix, columns: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """``(coef, intercept)`` of the linear scores of one text for the given outputs.
+
+        ``features @ coef.T + intercept`` equals those columns of :meth:`decision_from_features`
+        for this text (with experts, their heads are mixed for this text), so each feature's term
+        ``x_f * coef[:, f]`` is its exact share of the score.
+        """
+        columns = list(columns)
+        coef, intercept = self.coef_[columns], np.asarray(self.intercept_[columns], dtype=np.float64)
+        experts = list(self.expert_columns_)
+        mixed = [(k, experts.index(j)) for k, j in enumerate(columns) if j in experts]
+        if mixed:
+            share = float(self.domain_share(features[:1])[0])
+            coef = coef.copy()
+            for k, e in mixed:
+                coef[k] = (1.0 - share) * coef[k] + share * self.expert_coef_[e]
+                intercept[k] = (1.0 - share) * intercept[k] + share * self.expert_intercept_[e]
+        return coef, intercept
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probabilities of shape (n, n_outputs): softmax for multi-class, sigmoid per label otherwise."""
@@ -153,6 +238,12 @@ class SklearnBackend:
         arrays = dict(arrays)
         arrays["coef"] = estimator.coef_
         arrays["intercept"] = estimator.intercept_
+        if len(estimator.expert_columns_):
+            arrays["expert_columns"] = estimator.expert_columns_
+            arrays["expert_coef"] = estimator.expert_coef_
+            arrays["expert_intercept"] = estimator.expert_intercept_
+            arrays["domain_coef"] = estimator.domain_coef_
+            arrays["domain_intercept"] = np.asarray([estimator.domain_intercept_])
         arrays["config"] = json_to_array(config)
         with open(folder / ARTIFACT, "wb") as handle:
             np.savez_compressed(handle, **arrays)
@@ -167,6 +258,12 @@ class SklearnBackend:
         estimator.featurizer_ = TextFeaturizer.from_state(config["featurizer"], arrays)
         estimator.coef_ = arrays["coef"]
         estimator.intercept_ = arrays["intercept"]
+        estimator.expert_columns_ = arrays.get("expert_columns", np.zeros(0, dtype=np.int64))
+        if len(estimator.expert_columns_):
+            estimator.expert_coef_ = arrays["expert_coef"]
+            estimator.expert_intercept_ = arrays["expert_intercept"]
+            estimator.domain_coef_ = arrays["domain_coef"]
+            estimator.domain_intercept_ = float(arrays["domain_intercept"][0])
         estimator.multilabel_ = config["multilabel"]
         estimator.classes_ = np.asarray(config["classes"])
         return cls(estimator)

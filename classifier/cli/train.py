@@ -79,7 +79,8 @@ def register(app: typer.Typer) -> None:
         backend: Annotated[Backend, typer.Option("--backend", help="Model backend.")] = Backend.sklearn,
         config: Annotated[Path | None, typer.Option("--config", help="sklearn: JSON file of training options "
                                                     "(C, class_weight, *_ngram_range, min_df, max_features, "
-                                                    "augment_without_diacritics, hard_negative_weight, plain_labels).",
+                                                    "augment_without_diacritics, hard_negative_weight, plain_labels, "
+                                                    "expert_labels, expert_domain).",
                                                     exists=True, dir_okay=False)] = None,
         c: Annotated[float | None, typer.Option("--C", help="sklearn: inverse regularisation strength "
                                                 "(default 2.0).")] = None,
