@@ -95,23 +95,39 @@ def tune_offsets(proba: np.ndarray, y_true: list[str], classes: list[str], *, ro
     return {name: float(offsets[j]) for j, name in enumerate(classes)}
 
 
-def tune_threshold(proba: np.ndarray, truth: np.ndarray) -> float:
-    """The threshold on ``proba`` that maximises F1 on ``truth`` (0.5 without positives)."""
+def tune_threshold(proba: np.ndarray, truth: np.ndarray, *, false_alarm_penalty: float = 0.0,
+                   look_alikes: np.ndarray | None = None) -> float:
+    """The threshold on ``proba`` that maximises F1 on ``truth`` (0.5 without positives).
+
+    With ``false_alarm_penalty`` λ > 0 it maximises ``F1 - λ * (share of look_alikes at or above the
+    threshold)`` instead: ``look_alikes`` are the label's probabilities on benign look-alike messages
+    (hard negatives), so a threshold that flags many of them must buy it with enough F1.
+    """
     if truth.sum() == 0 or truth.sum() == len(truth):
         return 0.5
-    best_threshold, best_f1 = 0.5, -1.0
+    penalise = false_alarm_penalty > 0 and look_alikes is not None and len(look_alikes) > 0
+    best_threshold, best_score = 0.5, -np.inf
     for threshold in np.round(np.arange(0.05, 0.951, 0.01), 2):
         pred = proba >= threshold
         tp = np.sum(pred & (truth == 1))
-        f1 = 2 * tp / (pred.sum() + truth.sum()) if (pred.sum() + truth.sum()) else 0.0
-        if f1 > best_f1 + 1e-9 or (abs(f1 - best_f1) <= 1e-9 and abs(threshold - 0.5) < abs(best_threshold - 0.5)):
-            best_threshold, best_f1 = float(threshold), f1
+        score = 2 * tp / (pred.sum() + truth.sum()) if (pred.sum() + truth.sum()) else 0.0
+        if penalise:
+            score -= false_alarm_penalty * float(np.mean(look_alikes >= threshold))
+        if score > best_score + 1e-9 or (abs(score - best_score) <= 1e-9
+                                         and abs(threshold - 0.5) < abs(best_threshold - 0.5)):
+            best_threshold, best_score = float(threshold), score
     return best_threshold
 
 
-def tune_thresholds(model: Classifier, dev: Dataset, proba: np.ndarray) -> dict[str, float]:
+def tune_thresholds(model: Classifier, dev: Dataset, proba: np.ndarray, *,
+                    false_alarm_penalty: float | dict[str, float] = 0.0) -> dict[str, float]:
+    """Per-label thresholds; ``false_alarm_penalty`` is one λ for every label or a λ per label."""
     truth, mask = dev.indicator(model.labels)
-    return {label: tune_threshold(proba[mask[:, j], j], truth[mask[:, j], j])
+    hard = np.asarray(dev.hard_negative if dev.hard_negative is not None else np.zeros(len(dev)), dtype=bool)
+    penalties = false_alarm_penalty if isinstance(false_alarm_penalty, dict) else dict.fromkeys(
+        model.labels, false_alarm_penalty)
+    return {label: tune_threshold(proba[mask[:, j], j], truth[mask[:, j], j], look_alikes=proba[hard & mask[:, j], j],
+                                  false_alarm_penalty=penalties.get(label, 0.0))
             for j, label in enumerate(model.labels)}
 
 
@@ -206,15 +222,16 @@ def out_of_fold_proba(data: Dataset, options: SklearnOptions, folds: int, *, see
     return proba, labels
 
 
-def _tune(model: Classifier, data: Dataset, proba: np.ndarray) -> None:
+def _tune(model: Classifier, data: Dataset, proba: np.ndarray, false_alarm_penalty: float | dict = 0.0) -> None:
     if model.is_multilabel:
-        model.thresholds = tune_thresholds(model, data, proba)
+        model.thresholds = tune_thresholds(model, data, proba, false_alarm_penalty=false_alarm_penalty)
     else:
         model.offsets = tune_offsets(proba, data.targets, model.labels)
 
 
 def train_model(train: Dataset, dev: Dataset | None = None, *, backend: str = "sklearn",
-                options=None, output: str | Path | None = None, span_tagger=None, cv_folds: int = 0) -> Classifier:
+                options=None, output: str | Path | None = None, span_tagger=None, cv_folds: int = 0,
+                false_alarm_penalty: float | dict[str, float] = 0.0) -> Classifier:
     """Train a model on ``train``, tune on ``dev`` if given, and save it to ``output`` if given.
 
     ``span_tagger`` (see :func:`classifier.spans.tagger_for`): a fitted tagger to attach, ``False``
@@ -224,7 +241,14 @@ def train_model(train: Dataset, dev: Dataset | None = None, *, backend: str = "s
     predictions over train + dev instead of on dev alone, then fit the final model on train + dev.
     Every row then serves for both fitting and tuning, which steadies the thresholds of rare labels;
     the recorded ``cross_validation`` metrics are out-of-fold, never on rows a model trained on.
+
+    ``false_alarm_penalty`` λ (multi-label), one number or one per label (others 0): each threshold
+    maximises F1 minus λ times the share of the tuning data's hard negatives it flags (see
+    :func:`tune_threshold`); 0 tunes for F1 alone.
     """
+    penalties = false_alarm_penalty if isinstance(false_alarm_penalty, dict) else {"": false_alarm_penalty}
+    if any(value < 0 for value in penalties.values()):
+        raise DataError(f"false_alarm_penalty must be >= 0, got {false_alarm_penalty}")
     if len(train) == 0:
         raise DataError("training data is empty", path=train.path)
     if dev is not None and dev.task != train.task:
@@ -244,7 +268,7 @@ def train_model(train: Dataset, dev: Dataset | None = None, *, backend: str = "s
             proba, _ = out_of_fold_proba(fit_data, options, cv_folds)
         model = fit_sklearn(fit_data, options, has_dev=bool(cv_folds) or has_dev)
         if cv_folds:
-            _tune(model, fit_data, proba)
+            _tune(model, fit_data, proba, false_alarm_penalty)
             metrics["cross_validation"] = evaluate(model, fit_data, proba=proba, bootstrap=200).to_dict() | {
                 "folds": cv_folds}
     elif backend == "transformer":
@@ -258,7 +282,7 @@ def train_model(train: Dataset, dev: Dataset | None = None, *, backend: str = "s
     model.span_tagger, span_record = tagger_for(fit_data, span_tagger)
     if has_dev and not cv_folds:
         proba = model.predict_proba(dev.texts)
-        _tune(model, dev, proba)
+        _tune(model, dev, proba, false_alarm_penalty)
         metrics["dev"] = evaluate(model, dev, proba=proba, bootstrap=200).to_dict()
         if spans_dev := span_report(model.span_tagger, dev):
             metrics["dev_spans"] = spans_dev
@@ -266,7 +290,7 @@ def train_model(train: Dataset, dev: Dataset | None = None, *, backend: str = "s
     option_record = {k: v for k, v in vars(options).items()} if options is not None else {}
     training = {"backend": backend, "train": [dataset_record(train)],
                 "dev": [dataset_record(dev)] if dev is not None else [], "options": option_record,
-                "cv_folds": cv_folds, "seconds": round(seconds, 1)}
+                "cv_folds": cv_folds, "false_alarm_penalty": false_alarm_penalty, "seconds": round(seconds, 1)}
     if span_record:
         training["span_tagger"] = span_record
     model.manifest = {"training": training, "metrics": metrics, "backend": backend}

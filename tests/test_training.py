@@ -215,3 +215,53 @@ def test_cli_train_with_expert_labels(tmp_path):
     result = invoke("train", "--train", two_domain_jsonl(tmp_path), "--format", "jsonl", "--config", config,
                     "--output", tmp_path / "m2")
     assert_clean_error(result, "domains found: chat, comments")
+
+
+def test_false_alarm_penalty_raises_thresholds_that_flag_look_alikes():
+    from classifier.training import tune_threshold
+
+    rng = np.random.default_rng(0)
+    truth = np.r_[np.ones(50), np.zeros(150)].astype(int)
+    proba = np.r_[rng.uniform(0.4, 1.0, 50), rng.uniform(0.0, 0.6, 150)]
+    look_alikes = rng.uniform(0.4, 0.7, 40)
+    plain = tune_threshold(proba, truth)
+    assert tune_threshold(proba, truth, false_alarm_penalty=0.0, look_alikes=look_alikes) == plain
+    strict = tune_threshold(proba, truth, false_alarm_penalty=2.0, look_alikes=look_alikes)
+    assert strict > plain
+    assert np.mean(look_alikes >= strict) < np.mean(look_alikes >= plain)
+    # Without look-alikes the penalty has nothing to count.
+    assert tune_threshold(proba, truth, false_alarm_penalty=2.0, look_alikes=np.zeros(0)) == plain
+
+    # Per label: rows marked hard_negative are the look-alikes; a dict penalises only the labels it names.
+    from classifier.loaders import Dataset
+    from classifier.training import tune_thresholds
+
+    labels = ["grooming", "scam"]
+    rows = len(truth) + len(look_alikes)
+    targets = [labels if t else [] for t in truth] + [[] for _ in look_alikes]
+    dev = Dataset([""] * rows, targets, "multilabel", labels, hard_negative=[False] * len(truth) + [True] * 40)
+    scores = np.r_[proba, look_alikes]
+    model = type("Stub", (), {"labels": labels})()
+    both = np.column_stack([scores, scores])
+    gold = np.r_[truth, np.zeros(40, dtype=int)]
+    loose, tight = tune_threshold(scores, gold), tune_threshold(scores, gold, false_alarm_penalty=2.0,
+                                                                 look_alikes=look_alikes)
+    assert tight > loose
+    assert tune_thresholds(model, dev, both) == {"grooming": loose, "scam": loose}
+    assert tune_thresholds(model, dev, both, false_alarm_penalty={"scam": 2.0}) == {"grooming": loose, "scam": tight}
+    assert tune_thresholds(model, dev, both, false_alarm_penalty=2.0) == {"grooming": tight, "scam": tight}
+
+
+def test_train_with_false_alarm_penalty_lowers_no_threshold(hard_jsonl, tmp_path):
+    data = load_jsonl(hard_jsonl, label_col="labels")
+    plain = train_model(data, cv_folds=3, span_tagger=False)
+    strict = train_model(data, cv_folds=3, span_tagger=False, false_alarm_penalty=5.0)
+    assert all(strict.thresholds[label] >= plain.thresholds[label] for label in plain.labels)
+    assert strict.manifest["training"]["false_alarm_penalty"] == 5.0
+    with pytest.raises(DataError, match="false_alarm_penalty"):
+        train_model(data, span_tagger=False, false_alarm_penalty=-1)
+    result = invoke("train", "--train", hard_jsonl, "--format", "jsonl", "--cv-folds", 3,
+                    "--false-alarm-penalty", 5, "--output", tmp_path / "m")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["thresholds"] == {k: pytest.approx(v) for k, v in strict.thresholds.items()}

@@ -89,6 +89,9 @@ def register(app: typer.Typer) -> None:
         cv_folds: Annotated[int, typer.Option("--cv-folds", min=0, help="sklearn: tune thresholds on out-of-fold "
                                               "predictions of this many folds over train + dev, then fit on "
                                               "both (0: tune on --dev).")] = 0,
+        false_alarm_penalty: Annotated[float, typer.Option("--false-alarm-penalty", min=0.0, help="multi-label: "
+                                                           "thresholds maximise F1 minus this times the share of "
+                                                           "hard negatives (JSONL hard_negative) they flag.")] = 0.0,
         base_model: Annotated[str | None, typer.Option("--base-model", help="transformer: local folder of a "
                                                        "pretrained model (e.g. PhoBERT).")] = None,
         epochs: Annotated[float, typer.Option("--epochs", help="transformer: training epochs.")] = 3.0,
@@ -121,7 +124,7 @@ def register(app: typer.Typer) -> None:
         console.print(f"training {backend.value} on {len(train_data):,} rows ({train_data.task})…")
         with transformer_progress() if backend is Backend.transformer else nullcontext():
             model = train_model(train_data, dev_data, backend=backend.value, options=options, output=output,
-                                cv_folds=cv_folds)
+                                cv_folds=cv_folds, false_alarm_penalty=false_alarm_penalty)
         metrics = model.manifest.get("metrics", {})
         for name, title in (("dev", "dev"), ("cross_validation", f"{cv_folds}-fold out-of-fold")):
             if report := metrics.get(name):
