@@ -18,6 +18,7 @@ from classifier.training import train_model
 def test_default_model_has_all_nine_labels(default_model):
     assert default_model.labels == list(LABEL_IDS)
     assert default_model.task == "multilabel"
+    assert default_model.manifest["name"] == "default"
 
 
 def test_str_counts_as_list_of_one(default_model):
