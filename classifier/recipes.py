@@ -22,12 +22,14 @@ SEED = 13
 SHARED_DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
 
 
-def shared_datasets() -> Path | None:
-    """``../shared/datasets`` beside the repository, or ``$VNGUARD_SHARED_DATASETS``; None if absent."""
+def shared_datasets(given: Path | None = None, require: str = "") -> Path | None:
+    """The public-datasets folder: ``given`` (a script's ``--shared``), else ``$VNGUARD_SHARED_DATASETS``,
+    else ``../shared/datasets`` beside the repository; None if it is absent or lacks ``require``
+    (a relative path such as ``"vihos"`` or ``"vihsd/dev.csv"``)."""
     import os
 
-    candidate = Path(os.environ.get("VNGUARD_SHARED_DATASETS", SHARED_DATASETS))
-    return candidate if candidate.is_dir() else None
+    candidate = Path(given or os.environ.get("VNGUARD_SHARED_DATASETS", SHARED_DATASETS))
+    return candidate if candidate.is_dir() and (candidate / require).exists() else None
 
 
 def _split(data: Dataset, fractions: tuple[float, ...], stratify: list) -> list[Dataset]:

@@ -199,8 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the results here as JSON")
     args = parser.parse_args(argv)
 
-    root = args.shared or shared_datasets()
-    if root is None or not (root / "vihsd" / "dev.csv").is_file():
+    root = shared_datasets(args.shared, require="vihsd/dev.csv")
+    if root is None:
         print("ViHSD not found: pass --shared or set VNGUARD_SHARED_DATASETS", file=sys.stderr)
         return 1
     train = load_vihsd(root / "vihsd" / "train.csv")

@@ -143,8 +143,8 @@ def run(argv: list[str] | None = None) -> int:
     parser.add_argument("--save-tagger", type=Path, default=None, help="write the fitted spans.npz here")
     parser.add_argument("--json", type=Path, default=None, help="write the report as JSON")
     args = parser.parse_args(argv)
-    root = args.shared or shared_datasets()
-    if root is None or not (root / "vihos").is_dir():
+    root = shared_datasets(args.shared, require="vihos")
+    if root is None:
         print("../shared/datasets/vihos not found; pass --shared PATH", file=sys.stderr)
         return 2
     import classifier

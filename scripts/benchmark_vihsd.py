@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bootstrap", type=int, default=1000)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    root = args.shared or shared_datasets()
+    root = shared_datasets(args.shared, require="vihsd")
     if root is None:
         print("../shared/datasets not found; pass --shared PATH", file=sys.stderr)
         return 2

@@ -181,8 +181,8 @@ def main(argv: list[str] | None = None) -> int:
                         "domain head (see SklearnOptions.expert_labels)")
     parser.add_argument("--seed-corpus", type=Path, default=None, help="seed corpus folder (default datasets/seed)")
     args = parser.parse_args(argv)
-    root = args.shared or shared_datasets()
-    if root is None or not (root / "vihos").is_dir():
+    root = shared_datasets(args.shared, require="vihos")
+    if root is None:
         print("../shared/datasets not found; pass --shared PATH", file=sys.stderr)
         return 2
     started = time.perf_counter()

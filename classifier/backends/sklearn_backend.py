@@ -31,6 +31,11 @@ def _sigmoid(scores: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * scores))
 
 
+def _mix(general, expert, share):
+    """An expert label's score: the general and expert heads weighed by the domain probability."""
+    return (1.0 - share) * general + share * expert
+
+
 class LinearTextClassifier(ClassifierMixin, BaseEstimator):
     """Logistic-regression heads over :class:`~classifier.features.TextFeaturizer` features.
 
@@ -94,11 +99,14 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
         in_expert_domain : bool array of shape (n_texts,) or None, default=None
             Which texts belong to the experts' domain; required when ``expert_labels`` is set.
         """
+        y_array = np.asarray(y)
+        self.multilabel_ = y_array.ndim == 2
+        if self.expert_labels:
+            # Checked before the costly part: featurising and fitting the general heads.
+            self._check_experts(y_array, labels, in_expert_domain)
         featurizer = self.featurizer if self.featurizer is not None else TextFeaturizer()
         self.featurizer_ = featurizer.__class__(**featurizer.get_params())
         features = self.featurizer_.fit_transform(texts)
-        y_array = np.asarray(y)
-        self.multilabel_ = y_array.ndim == 2
         weights = np.ones(len(y_array)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         if self.multilabel_:
             self.classes_ = np.asarray(labels if labels is not None else range(y_array.shape[1]))
@@ -117,8 +125,6 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
             self.intercept_ = np.asarray(intercepts, dtype=np.float32)
             self._fit_experts(features, y_array, mask, weights, in_expert_domain)
         else:
-            if self.expert_labels:
-                raise ValueError("expert heads need a multi-label model")
             self.expert_columns_ = np.zeros(0, dtype=np.int64)
             head = self._logistic().fit(features, y_array, sample_weight=weights)
             self.classes_ = head.classes_
@@ -131,19 +137,26 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
                 self.intercept_ = head.intercept_.astype(np.float32)
         return self
 
-    def _fit_experts(self, features, y, mask, weights, in_domain) -> None:
-        self.expert_columns_ = np.zeros(0, dtype=np.int64)
-        if not self.expert_labels:
-            return
-        unknown = sorted(set(self.expert_labels) - set(map(str, self.classes_)))
+    def _check_experts(self, y, labels, in_domain) -> None:
+        if y.ndim != 2:
+            raise ValueError("expert heads need a multi-label model")
+        known = [str(label) for label in (labels if labels is not None else range(y.shape[1]))]
+        unknown = sorted(set(self.expert_labels) - set(known))
         if unknown:
-            raise ValueError(f"expert label(s) {', '.join(unknown)} are not among the labels")
+            raise ValueError(f"expert label(s) {', '.join(unknown)} have no training data; labels: {', '.join(known)}")
         if in_domain is None:
             raise ValueError("expert_labels needs in_expert_domain")
         in_domain = np.asarray(in_domain, dtype=bool)
         if in_domain.all() or not in_domain.any():
             raise ValueError("expert heads need texts both inside and outside the expert domain")
-        columns = [list(map(str, self.classes_)).index(label) for label in self.expert_labels]
+
+    def _fit_experts(self, features, y, mask, weights, in_domain) -> None:
+        self.expert_columns_ = np.zeros(0, dtype=np.int64)
+        if not self.expert_labels:
+            return
+        in_domain = np.asarray(in_domain, dtype=bool)
+        known = list(map(str, self.classes_))
+        columns = [known.index(label) for label in self.expert_labels]
         coefs, intercepts = [], []
         for j in columns:
             rows = np.flatnonzero(mask[:, j] & in_domain)
@@ -173,7 +186,7 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
         if len(columns):
             share = self.domain_share(features)[:, None]
             expert = np.asarray(features @ self.expert_coef_.T, dtype=np.float64) + self.expert_intercept_
-            scores[:, columns] = (1.0 - share) * scores[:, columns] + share * expert
+            scores[:, columns] = _mix(scores[:, columns], expert, share)
         return scores
 
     def domain_share(self, features: sp.csr_matrix) -> np.ndarray:
@@ -195,8 +208,8 @@ class LinearTextClassifier(ClassifierMixin, BaseEstimator):
             share = float(self.domain_share(features[:1])[0])
             coef = coef.copy()
             for k, e in mixed:
-                coef[k] = (1.0 - share) * coef[k] + share * self.expert_coef_[e]
-                intercept[k] = (1.0 - share) * intercept[k] + share * self.expert_intercept_[e]
+                coef[k] = _mix(coef[k], self.expert_coef_[e], share)
+                intercept[k] = _mix(intercept[k], self.expert_intercept_[e], share)
         return coef, intercept
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
